@@ -1,6 +1,6 @@
 //! The HTTP shapes core reads and writes. Shells translate their framework's types to these.
 
-use crate::error::{ErrorCode, Failure, OAuthError};
+use crate::error::{Backend, BackendError, ErrorCode, Failure, OAuthError};
 
 /// An HTTP request as the shell received it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -184,6 +184,12 @@ impl Response {
             response.headers.push(("retry-after", "1".into()));
         }
         response
+    }
+
+    /// The answer while the endpoint cannot be built yet because a backend is failing (for
+    /// example, the signing key's public key could not be fetched at start).
+    pub fn backend_failed(backend: Backend, error: BackendError) -> Self {
+        Response::failure(Failure::Backend { backend, error }, None)
     }
 
     /// A cacheable JSON document.

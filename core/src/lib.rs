@@ -77,6 +77,7 @@ mod error;
 mod http;
 mod key;
 mod request;
+pub mod telemetry;
 mod token;
 mod verify;
 
