@@ -311,6 +311,20 @@ pub struct Jwk {
     pub y: Option<String>,
 }
 
+/// Converts a JWS signature into the encoding KMS `Verify` expects: DER for ECDSA, unchanged for
+/// RSA. `None` if it is not a signature of the algorithm's shape.
+pub fn kms_signature(alg: Alg, jose: &[u8]) -> Option<Vec<u8>> {
+    match alg {
+        Alg::ES256 => p256::ecdsa::Signature::from_slice(jose)
+            .ok()
+            .map(|s| s.to_der().as_bytes().to_vec()),
+        Alg::ES384 => p384::ecdsa::Signature::from_slice(jose)
+            .ok()
+            .map(|s| s.to_der().as_bytes().to_vec()),
+        _ => Some(jose.to_vec()),
+    }
+}
+
 /// How a signature handed to [`Sign::finish`](crate::Sign::finish) is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignatureFormat {

@@ -89,7 +89,7 @@ pub use endpoint::{
 };
 pub use error::{Backend, BackendError, ErrorCode, Failure, OAuthError};
 pub use http::{Outcome, Request, Response};
-pub use key::{Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
+pub use key::{kms_signature, Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
 pub use request::{
     AuthMethod, MAX_AUDIENCES, MAX_BODY_BYTES, MAX_CLIENT_ID_BYTES, MAX_SECRET_BYTES,
 };

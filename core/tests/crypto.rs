@@ -563,3 +563,22 @@ mod verifier {
             .is_empty());
     }
 }
+
+#[test]
+fn kms_signature_turns_jose_ecdsa_back_into_der() {
+    for signer in [TestSigner::p256(), TestSigner::p384(), TestSigner::rs256()] {
+        let alg = signer.key_info("k").alg();
+        let key = signer.key_info("k");
+        let endpoint = Endpoint::new(config(), key, vec![]).unwrap();
+        let sign = sign_step(&endpoint);
+        let message = sign.message().to_vec();
+        let kms = signer.sign_kms(&message);
+        let token = json(&sign.finish(&kms, SignatureFormat::Kms))["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let jose = B64URL.decode(token.rsplit('.').next().unwrap()).unwrap();
+        assert_eq!(kms_signature(alg, &jose), Some(kms), "{alg}");
+    }
+    assert_eq!(kms_signature(Alg::ES256, &[0; 10]), None);
+}
