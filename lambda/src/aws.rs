@@ -16,6 +16,12 @@ use crate::{ClientStore, Settings, Signer};
 /// Loads the AWS configuration once per process, with the operation timeouts that keep every
 /// failure inside a bounded time. `AWS_ENDPOINT_URL` points it at an emulator.
 pub async fn sdk_config(settings: &Settings) -> aws_config::SdkConfig {
+    sdk_loader(settings).load().await
+}
+
+/// The configuration loader behind [`sdk_config`], for callers that set more (tests name an
+/// endpoint and credentials explicitly).
+pub fn sdk_loader(settings: &Settings) -> aws_config::ConfigLoader {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(settings.connect_timeout)
         .operation_timeout(settings.sdk_timeout)
@@ -24,8 +30,6 @@ pub async fn sdk_config(settings: &Settings) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
         .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .load()
-        .await
 }
 
 /// Error codes that mean "try again later" rather than "this will not work".
