@@ -50,23 +50,34 @@ impl Emulator {
             moto.display()
         );
         let port = free_port();
-        let script = format!(
-            "\"{}\" -H 127.0.0.1 -p {port} & m=$!; trap 'kill $m' EXIT; \
-             while kill -0 {} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.3; done",
-            moto.display(),
-            std::process::id()
-        );
-        let child = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .env(
-                "MOTO_ENABLE_RECORDING",
-                if recording { "True" } else { "False" },
-            )
+        let mut command = Command::new(moto);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env_remove("MOTO_ENABLE_RECORDING");
+        if recording {
+            // moto reads any non-empty value as "on", so the variable is set only here.
+            let file = std::env::temp_dir().join(format!("moto-recording-{port}"));
+            command
+                .env("MOTO_ENABLE_RECORDING", "1")
+                .env("MOTO_RECORDER_FILEPATH", file);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start moto_server");
+        // Statics are never dropped: a watchdog stops moto when the test process is gone.
+        let watchdog = format!(
+            "while kill -0 {} 2>/dev/null && kill -0 {} 2>/dev/null; do sleep 0.5; done; kill {} 2>/dev/null",
+            std::process::id(),
+            child.id(),
+            child.id()
+        );
+        Command::new("bash")
+            .arg("-c")
+            .arg(watchdog)
+            .spawn()
+            .expect("start watchdog");
         let emulator = Emulator {
             url: format!("http://127.0.0.1:{port}"),
             child,
@@ -133,10 +144,10 @@ impl Emulator {
         }
     }
 
-    /// moto's request recorder: (start) clears and starts; (operations) lists X-Amz-Target values.
+    /// moto's request recorder: (start) resets and starts; (operations) lists X-Amz-Target values.
     pub async fn start_recording(&self) {
         http(
-            &format!("{}/moto-api/recorder/clear-recording", self.url),
+            &format!("{}/moto-api/recorder/reset-recording", self.url),
             "POST",
             &[],
             "",
