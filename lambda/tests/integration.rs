@@ -181,7 +181,8 @@ async fn rfc_errors_over_http_are_json_with_the_right_headers() {
     let url = format!("{}/token", server.url);
     let admin = basic("admin", "admin");
     let big = format!("grant_type=client_credentials&pad={}", "x".repeat(9000));
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             vec![FORM],

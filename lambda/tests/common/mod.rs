@@ -36,11 +36,27 @@ pub const AWS_ENV: [(&str, &str); 4] = [
 pub struct Emulator {
     pub url: String,
     child: Child,
+    watchdog: Option<Child>,
 }
 
 impl Emulator {
     /// Starts moto (from `MOTO_SERVER`, else the project's .venv) and waits until it answers.
     pub fn start(recording: bool) -> Emulator {
+        Emulator::start_on(free_port(), recording)
+    }
+
+    /// An emulator that is not running: only its URL, for "backend down" tests.
+    pub fn at_port(port: u16) -> Emulator {
+        let child = Command::new("true").spawn().unwrap();
+        Emulator {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            watchdog: None,
+        }
+    }
+
+    /// Starts moto on a given port.
+    pub fn start_on(port: u16, recording: bool) -> Emulator {
         let moto = std::env::var("MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|_| repo_root().join(".venv/bin/moto_server"));
@@ -49,7 +65,6 @@ impl Emulator {
             "{} missing: run `make venv` (or `make test`)",
             moto.display()
         );
-        let port = free_port();
         let mut command = Command::new(moto);
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -73,7 +88,7 @@ impl Emulator {
             child.id(),
             child.id()
         );
-        Command::new("bash")
+        let watchdog = Command::new("bash")
             .arg("-c")
             .arg(watchdog)
             .spawn()
@@ -81,6 +96,7 @@ impl Emulator {
         let emulator = Emulator {
             url: format!("http://127.0.0.1:{port}"),
             child,
+            watchdog: Some(watchdog),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
