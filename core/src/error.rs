@@ -158,6 +158,31 @@ pub enum BackendError {
     Refused,
 }
 
+/// AWS error codes (`__type` / `code`) that mean "try again later" rather than "this will not
+/// work".
+pub const TRANSIENT_AWS_ERRORS: [&str; 8] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "InternalServerError",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "ServiceUnavailable",
+];
+
+impl BackendError {
+    /// Classifies an error the AWS service answered with, by its code. Transport failures (no
+    /// answer, a timeout) are [`BackendError::Unavailable`] without asking.
+    pub fn from_aws_code(code: &str) -> BackendError {
+        if TRANSIENT_AWS_ERRORS.contains(&code) {
+            BackendError::Unavailable
+        } else {
+            BackendError::Refused
+        }
+    }
+}
+
 /// Something went wrong on the driver's side of a step. The client sees a JSON 5xx without any of
 /// these details; the [`Outcome`](crate::Outcome) of the response keeps them for the logs.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -74,9 +74,11 @@
 mod client;
 mod endpoint;
 mod error;
+pub mod gateway;
 mod http;
 mod key;
 mod request;
+mod settings;
 pub mod telemetry;
 mod token;
 mod verify;
@@ -87,11 +89,12 @@ pub use client::{
 pub use endpoint::{
     Config, ConfigError, Endpoint, LoadClient, Sign, Step, JWKS_PATH, METADATA_PATH, TOKEN_PATH,
 };
-pub use error::{Backend, BackendError, ErrorCode, Failure, OAuthError};
+pub use error::{Backend, BackendError, ErrorCode, Failure, OAuthError, TRANSIENT_AWS_ERRORS};
 pub use http::{Outcome, Request, Response};
 pub use key::{kms_signature, Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
 pub use request::{
     AuthMethod, MAX_AUDIENCES, MAX_BODY_BYTES, MAX_CLIENT_ID_BYTES, MAX_SECRET_BYTES,
 };
+pub use settings::{Settings, SettingsError};
 pub use token::{AccessTokenClaims, Header};
 pub use verify::{verify, Expected, Jwks, VerifyError, MAX_TOKEN_BYTES};

@@ -32,18 +32,6 @@ pub fn sdk_loader(settings: &Settings) -> aws_config::ConfigLoader {
         .retry_config(RetryConfig::standard().with_max_attempts(2))
 }
 
-/// Error codes that mean "try again later" rather than "this will not work".
-const TRANSIENT_CODES: [&str; 8] = [
-    "ThrottlingException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-    "InternalServerError",
-    "KMSInternalException",
-    "DependencyTimeoutException",
-    "ServiceUnavailable",
-];
-
 /// Sorts an SDK error into core's two kinds and logs its code (never its request).
 pub fn classify<E: ProvideErrorMetadata + std::error::Error, R>(
     operation: &str,
@@ -57,12 +45,7 @@ pub fn classify<E: ProvideErrorMetadata + std::error::Error, R>(
         }
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("unknown").to_string();
-            let kind = if TRANSIENT_CODES.contains(&code.as_str()) {
-                BackendError::Unavailable
-            } else {
-                BackendError::Refused
-            };
-            (kind, code)
+            (BackendError::from_aws_code(&code), code)
         }
         _ => (BackendError::Refused, "request construction".to_string()),
     };

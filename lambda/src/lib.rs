@@ -6,7 +6,6 @@
 
 pub mod aws;
 pub mod local;
-pub mod settings;
 
 use std::future::Future;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -17,7 +16,7 @@ use token_core::{
 };
 use tokio::sync::OnceCell;
 
-pub use settings::Settings;
+pub use token_core::Settings;
 
 /// The client table, as far as the endpoint needs it.
 pub trait ClientStore: Send + Sync {

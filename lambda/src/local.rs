@@ -13,6 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use token_core::gateway::path_without_stage;
 use token_core::{Request, Response, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 
@@ -23,21 +24,6 @@ fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
         .iter()
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
         .collect()
-}
-
-/// The path relative to the API: REST v1 events carry it without the stage already; HTTP API
-/// events with a named stage carry `/{stage}/...`.
-fn path_without_stage(raw: &str, stage: Option<&str>) -> String {
-    match stage {
-        Some(stage) if stage != "$default" => {
-            let prefix = format!("/{stage}");
-            match raw.strip_prefix(&prefix) {
-                Some(rest) if rest.starts_with('/') => rest.to_string(),
-                _ => raw.to_string(),
-            }
-        }
-        _ => raw.to_string(),
-    }
 }
 
 /// Handles one API Gateway (REST v1 or HTTP API v2) or function-URL event.
@@ -125,19 +111,5 @@ where
                 tracing::debug!(%error, "connection closed with an error");
             }
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::path_without_stage;
-
-    #[test]
-    fn stage_prefix_is_removed_only_when_present() {
-        assert_eq!(path_without_stage("/dev/token", Some("dev")), "/token");
-        assert_eq!(path_without_stage("/token", Some("dev")), "/token");
-        assert_eq!(path_without_stage("/devtoken", Some("dev")), "/devtoken");
-        assert_eq!(path_without_stage("/token", Some("$default")), "/token");
-        assert_eq!(path_without_stage("/dev/token", None), "/dev/token");
     }
 }

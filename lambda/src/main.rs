@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .init();
 
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    let settings = Settings::from_env(in_lambda)?;
+    let settings = Settings::for_runtime(|name| std::env::var(name).ok(), in_lambda)?;
     let aws = sdk_config(&settings).await;
     let shell = Arc::new(Shell::new(
         DynamoStore::new(&aws, &settings.table),

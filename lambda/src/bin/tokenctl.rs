@@ -264,7 +264,7 @@ async fn retire_old(args: &Args, settings: &Settings) -> Result<(), Error> {
 async fn main() -> ExitCode {
     let run = async {
         let args = parse_args()?;
-        let settings = Settings::from_env(false)?;
+        let settings = Settings::for_runtime(|name| std::env::var(name).ok(), false)?;
         match args.positional.first().map(String::as_str) {
             Some("verify") => verify_command(&args, &settings).await,
             Some("add-secret") => add_secret(&args, &settings).await,

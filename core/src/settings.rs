@@ -1,10 +1,12 @@
-//! Configuration from the environment, with the documented defaults.
+//! Every shell's configuration, read from environment variables with the documented defaults.
+//! It lives here so that the native and the Node.js shells read the same variables the same way;
+//! core itself only uses [`Settings::core`].
 
 use std::time::Duration;
 
-use token_core::{Alg, Config};
+use crate::{Alg, Config};
 
-/// Everything the shell is configured with.
+/// Everything a shell is configured with.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// `TOKEN_TABLE`: the client table. Default `Users`.
@@ -96,14 +98,14 @@ impl Settings {
         })
     }
 
-    /// Reads the settings from the process environment. Outside Lambda the issuer defaults to
-    /// the local server's URL.
-    pub fn from_env(in_lambda: bool) -> Result<Settings, SettingsError> {
-        let bind = std::env::var("TOKEN_BIND").unwrap_or_else(|_| "127.0.0.1:9000".into());
-        let local_issuer = format!("http://{bind}");
-        Settings::from_lookup(
-            |name| std::env::var(name).ok(),
-            (!in_lambda).then_some(local_issuer.as_str()),
-        )
+    /// Reads the settings from a lookup function. Under Lambda `TOKEN_ISSUER` is required;
+    /// elsewhere it defaults to the local server's URL, `http://` + `TOKEN_BIND`.
+    pub fn for_runtime(
+        get: impl Fn(&str) -> Option<String>,
+        in_lambda: bool,
+    ) -> Result<Settings, SettingsError> {
+        let bind = get("TOKEN_BIND").filter(|b| !b.trim().is_empty());
+        let local_issuer = format!("http://{}", bind.as_deref().unwrap_or("127.0.0.1:9000"));
+        Settings::from_lookup(get, (!in_lambda).then_some(local_issuer.as_str()))
     }
 }

@@ -1,0 +1,132 @@
+'use strict';
+// Test harness: a real moto_server provisioned by the real init.sh, a fake AWS endpoint for
+// faults moto cannot produce, and a fresh copy of the handler per configuration.
+const { spawn, execFileSync } = require('node:child_process');
+const net = require('node:net');
+const http = require('node:http');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const root = path.resolve(__dirname, '../../..');
+const events = path.join(root, 'lambda/tests/events');
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const awsEnv = { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'key', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+// The environment without what a test set for a handler (service endpoints, TOKEN_*).
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('TOKEN_') || key.startsWith('AWS_ENDPOINT_URL')) delete env[key];
+  }
+  return env;
+}
+
+async function startEmulator({ recording = false } = {}) {
+  const moto = process.env.MOTO_SERVER || path.join(root, '.venv/bin/moto_server');
+  const port = await freePort();
+  const env = { ...process.env };
+  delete env.MOTO_ENABLE_RECORDING;
+  if (recording) {
+    env.MOTO_ENABLE_RECORDING = '1';
+    env.MOTO_RECORDER_FILEPATH = path.join(require('node:os').tmpdir(), `moto-recording-node-${port}`);
+  }
+  const child = spawn(moto, ['-H', '127.0.0.1', '-p', String(port)], { env, stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      await fetch(`${url}/moto-api/`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const emulator = {
+    url,
+    stop: () => child.kill(),
+    init: () =>
+      execFileSync('bash', [path.join(root, 'init-scripts/init.sh')], {
+        env: { ...cleanEnv(), ...awsEnv, AWS_ENDPOINT_URL: url, PATH: `${path.join(root, '.venv/bin')}:${process.env.PATH}` },
+        stdio: 'pipe',
+      }).toString(),
+    startRecording: async () => {
+      await fetch(`${url}/moto-api/recorder/reset-recording`, { method: 'POST' });
+      await fetch(`${url}/moto-api/recorder/start-recording`, { method: 'POST' });
+    },
+    operations: async () =>
+      (await (await fetch(`${url}/moto-api/recorder/download-recording`)).text())
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).headers['X-Amz-Target'])
+        .filter(Boolean),
+  };
+  process.on('exit', () => child.kill());
+  return emulator;
+}
+
+// An HTTP server answering every request with one canned AWS JSON response after a delay.
+async function fakeAws(status, body, delayMs = 0) {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(body);
+    }, delayMs);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  server.unref();
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+// A fresh handler module reading `env` (index.js reads its settings when loaded).
+function loadHandler(env) {
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith('TOKEN_') || key.startsWith('AWS_ENDPOINT_URL')) delete process.env[key];
+  }
+  Object.assign(process.env, awsEnv, env);
+  const file = require.resolve('../index.js');
+  delete require.cache[file];
+  return require(file);
+}
+
+const event = (name) => JSON.parse(fs.readFileSync(path.join(events, name), 'utf8'));
+
+// A REST v1 token event with other credentials and body.
+function tokenEvent(id, secret, body = 'grant_type=client_credentials') {
+  const e = event('rest_v1_token.json');
+  const auth = 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+  e.headers.Authorization = auth;
+  e.multiValueHeaders.Authorization = [auth];
+  e.body = body;
+  return e;
+}
+
+// Runs the handler and captures the JSON lines it writes to stdout. Anything else (the test
+// runner talks to its parent through stdout too) passes through.
+async function invoke(handler, evt) {
+  const lines = [];
+  const write = process.stdout.write;
+  process.stdout.write = function (chunk, ...rest) {
+    if (typeof chunk === 'string' && chunk.startsWith('{')) {
+      lines.push(...chunk.split('\n').filter(Boolean));
+      return true;
+    }
+    return write.call(this, chunk, ...rest);
+  };
+  const started = Date.now();
+  try {
+    const response = await handler(evt);
+    return { response, body: JSON.parse(response.body), lines, ms: Date.now() - started };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+module.exports = { startEmulator, fakeAws, loadHandler, event, tokenEvent, invoke, freePort };
