@@ -212,6 +212,26 @@ async fn backend_faults_become_bounded_json_5xx_and_the_shell_recovers() {
     assert_eq!(healthy.handle(seed_request()).await.status, 200);
 }
 
+/// A token request to `server` gets a JSON 503 and no token, within the bound.
+async fn assert_unavailable_in_time(server: &Server) {
+    let started = Instant::now();
+    let (status, body) = token(
+        &server.url,
+        "admin",
+        "admin",
+        "grant_type=client_credentials",
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable")),
+        "{body}"
+    );
+    assert!(body.get("access_token").is_none());
+    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
+}
+
 #[tokio::test]
 async fn emulator_stopped_under_a_running_server() {
     let mut emulator = Emulator::provisioned(false);
@@ -226,34 +246,10 @@ async fn emulator_stopped_under_a_running_server() {
     assert_eq!(status, 200);
     emulator.stop();
     for _ in 0..3 {
-        let started = Instant::now();
-        let (status, body) = token(
-            &server.url,
-            "admin",
-            "admin",
-            "grant_type=client_credentials",
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (503, Some("temporarily_unavailable")),
-            "{body}"
-        );
-        assert!(body.get("access_token").is_none());
-        assert!(
-            started.elapsed() < Duration::from_millis(2500),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_unavailable_in_time(&server).await;
     }
     // Documents come from memory and the process keeps serving.
-    let (status, _, _) = http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
+    let (status, _, _) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
     assert_eq!(status, 200);
     assert!(server.is_running());
     assert!(server
@@ -267,26 +263,8 @@ async fn emulator_down_at_start_then_up_the_server_recovers_without_restart() {
     let port = free_port();
     let fake = Emulator::at_port(port);
     let server = Server::start(&fake, &[("TOKEN_SDK_TIMEOUT_MS", "1000")]);
-    let started = Instant::now();
-    let (status, body) = token(
-        &server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials",
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (503, Some("temporarily_unavailable"))
-    );
-    assert!(started.elapsed() < Duration::from_millis(2500));
-    let (status, _, _) = http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
+    assert_unavailable_in_time(&server).await;
+    let (status, _, _) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
     assert_eq!(status, 503, "no keys yet, so no JWKS either");
 
     let emulator = Emulator::start_on(port, false);

@@ -27,13 +27,7 @@ fn now() -> u64 {
 }
 
 async fn jwks(server: &Server) -> Jwks {
-    let (status, _, body) = http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
+    let (status, _, body) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
     assert_eq!(status, 200);
     Jwks::from_json(&body).unwrap()
 }
@@ -245,7 +239,7 @@ async fn rfc_errors_over_http_are_json_with_the_right_headers() {
             .starts_with("application/json"));
         assert_eq!(h.contains_key("www-authenticate"), status == 401);
     }
-    let (s, _, b) = http(&format!("{}/nope", server.url), "GET", &[], "").await;
+    let (s, _, b) = get(&format!("{}/nope", server.url)).await;
     assert_eq!(
         (
             s,
@@ -270,13 +264,7 @@ async fn documents_name_the_kms_key() {
         "--query",
         "KeyMetadata.KeyId",
     ]);
-    let (_, h, body) = http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
+    let (_, h, body) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
     assert!(h["cache-control"].to_str().unwrap().contains("max-age"));
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["keys"][0]["kid"], key_id.as_str());
@@ -287,12 +275,10 @@ async fn documents_name_the_kms_key() {
         ),
         (Some("RSA"), Some("RS256"))
     );
-    let (_, _, body) = http(
-        &format!("{}/.well-known/oauth-authorization-server", server.url),
-        "GET",
-        &[],
-        "",
-    )
+    let (_, _, body) = get(&format!(
+        "{}/.well-known/oauth-authorization-server",
+        server.url
+    ))
     .await;
     let meta: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(meta["issuer"], server.url.as_str());

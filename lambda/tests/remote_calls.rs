@@ -18,13 +18,7 @@ async fn one_query_and_one_sign_per_token_and_one_get_public_key_per_process() {
     emulator.start_recording().await;
     let server = Server::start(&emulator, &[]);
     // Wait until start-up (GetPublicKey) is over: the JWKS answers only then.
-    let (status, _, _) = http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
+    let (status, _, _) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
     assert_eq!(status, 200);
 
     let tokens = 7;
@@ -55,19 +49,11 @@ async fn one_query_and_one_sign_per_token_and_one_get_public_key_per_process() {
     )
     .await;
     token(&server.url, "admin", "admin", "grant_type=password").await;
-    http(
-        &format!("{}/.well-known/jwks.json", server.url),
-        "GET",
-        &[],
-        "",
-    )
-    .await;
-    http(
-        &format!("{}/.well-known/oauth-authorization-server", server.url),
-        "GET",
-        &[],
-        "",
-    )
+    get(&format!("{}/.well-known/jwks.json", server.url)).await;
+    get(&format!(
+        "{}/.well-known/oauth-authorization-server",
+        server.url
+    ))
     .await;
     assert_eq!(emulator.recorded_operations().await, [QUERY]);
 }

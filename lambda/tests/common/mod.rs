@@ -283,6 +283,11 @@ pub async fn http(
     (status, headers, String::from_utf8(body.to_vec()).unwrap())
 }
 
+/// A plain GET.
+pub async fn get(url: &str) -> (u16, hyper::HeaderMap, String) {
+    http(url, "GET", &[], "").await
+}
+
 pub fn basic(id: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
