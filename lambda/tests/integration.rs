@@ -540,3 +540,53 @@ async fn logs_have_one_line_and_one_metric_per_request_and_no_secrets() {
     assert_eq!(metrics[0]["TokensIssued"], 1);
     assert!(requests[0]["latency_ms"].as_f64().unwrap() > 0.0);
 }
+
+#[tokio::test]
+async fn previous_keys_stay_in_the_jwks_and_old_tokens_keep_verifying() {
+    let emulator = emulator();
+    let old_key = emulator.aws(&[
+        "kms",
+        "create-key",
+        "--key-usage",
+        "SIGN_VERIFY",
+        "--key-spec",
+        "ECC_NIST_P256",
+        "--query",
+        "KeyMetadata.KeyId",
+    ]);
+    // A token signed while the "old" key was current...
+    let old_server = Server::start(emulator, &[("TOKEN_KEY_ID", &old_key)]);
+    let (status, old) = token(
+        &old_server.url,
+        "admin",
+        "admin",
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(status, 200, "{old}");
+    // ...still verifies once the alias key signs and the old one is only listed.
+    let server = Server::start(emulator, &[("TOKEN_PREVIOUS_KEY_IDS", &old_key)]);
+    let (_, _, body) = get(&format!("{}/.well-known/jwks.json", server.url)).await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let keys: Vec<(&str, &str)> = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[1], (old_key.as_str(), "ES256"));
+    let expected = Expected {
+        issuer: old_server.url.clone(),
+        audience: old_server.url.clone(),
+        leeway: 5,
+    };
+    let jwks = Jwks::from_json(&body).unwrap();
+    verify(
+        old["access_token"].as_str().unwrap(),
+        &jwks,
+        now(),
+        &expected,
+    )
+    .unwrap();
+}
