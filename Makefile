@@ -21,7 +21,8 @@ WASM_PACK_VERSION := 0.15.1
 MOTO_ENV := MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PATH=$(CURDIR)/$(VENV)/bin:$$PATH
 
 .PHONY: venv build up down logs reset token-get token-verify client-add client-retire test lint \
-	wasm-tools wasm node-deps chromium www package
+	wasm-tools wasm node-deps chromium www package compose-config list-runtimes get-init-state \
+	check-init-state update-lambda
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -44,19 +45,56 @@ down-local:
 logs-local:
 	scripts/local-stack.sh logs
 
-up-localstack down-localstack logs-localstack:
-	@echo "The LocalStack stack is not built yet; use STACK=local." >&2; exit 1
+# The seed's LocalStack environment (needs Docker >= 26). The zip is built on the host when it
+# has cargo, else in the builder container.
+COMPOSE := docker compose
+LOCALSTACK := http://localhost:4566
+in-builder = $(COMPOSE) run --rm builder "apt-get update -qq && apt-get install -y -qq python3-venv zip >/dev/null && $(1)"
+package-for-localstack:
+	@if command -v cargo >/dev/null; then $(MAKE) package; else $(call in-builder,make package RUNTIME=$(RUNTIME) ARCH=$(ARCH)); fi
+up-localstack: package-for-localstack
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(COMPOSE) up -d localstack
+	@for i in $$(seq 1 120); do $(MAKE) -s check-init-state >/dev/null 2>&1 && break; sleep 2; done
+	@$(MAKE) -s check-init-state
+	@echo "token endpoint: $$($(MAKE) -s localstack-url)/token"
+down-localstack:
+	$(COMPOSE) down -v
+logs-localstack:
+	$(COMPOSE) logs localstack
+list-runtimes:
+	@$(COMPOSE) run --rm curl -s http://localstack:4566/_aws/lambda/runtimes | tr -d '[]" ' | tr ',' '\n' | sort
+get-init-state:
+	@$(COMPOSE) run --rm curl -s http://localstack:4566/_localstack/init
+check-init-state:
+	@state=$$($(MAKE) -s get-init-state); echo "$$state" | grep -q '"READY": *true' && \
+		! echo "$$state" | grep -q '"state": *"\(RUNNING\|ERROR\|UNKNOWN\)"' && echo READY || { echo "$$state"; exit 1; }
+update-lambda: package-for-localstack
+	$(COMPOSE) run --rm aws-cli --endpoint-url=http://localstack:4566 lambda update-function-code \
+		--function-name token --zip-file fileb:///build/token_function.zip
+localstack-api-id:
+	@$(COMPOSE) run --rm aws-cli --endpoint-url=http://localstack:4566 apigateway get-rest-apis \
+		--query "items[?name=='TokenAPI'].id | [0]" --output text | tr -d '\r'
+localstack-url:
+	@echo "$(LOCALSTACK)/restapis/$$($(MAKE) -s localstack-api-id)/dev/_user_request_"
 
 # The seed's request: Basic admin:admin, scope=public and an empty pair. Prints the token only.
-token-get:
-	@response=$$(curl -sS -u admin:admin -H 'content-type: application/x-www-form-urlencoded' \
-		-d grant_type=client_credentials -d scope=public -d = $(BASE_URL)/token); \
-	printf '%s' "$$response" | $(PYTHON) -c 'import json,sys; r=json.load(sys.stdin); \
-		print(r["access_token"]) if "access_token" in r else sys.exit("token-get: %s" % r)'
+token-get: token-get-$(STACK)
+token-verify: token-verify-$(STACK)
+TOKEN_REQUEST := -s -u admin:admin -H 'content-type: application/x-www-form-urlencoded' \
+	-d grant_type=client_credentials -d scope=public -d =
+access-token = sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' | grep . || { echo "token-get: no token" >&2; exit 1; }
+token-get-local:
+	@curl $(TOKEN_REQUEST) $(BASE_URL)/token | $(access-token)
+token-get-localstack:
+	@url="$$($(MAKE) -s localstack-url | sed 's#$(LOCALSTACK)#http://localstack:4566#')"; \
+	$(COMPOSE) run --rm curl $(TOKEN_REQUEST) "$$url/token" | $(access-token)
 
 # KMS Verify with the token's kid and alg (the seed's check) and offline through the JWKS.
-token-verify: build
+token-verify-local: build
 	@token=$$($(MAKE) -s token-get) && $(AWS_ENV) target/debug/tokenctl verify --token "$$token" --url $(BASE_URL)
+token-verify-localstack:
+	@token=$$($(MAKE) -s token-get) && url="$$($(MAKE) -s localstack-url | sed 's#$(LOCALSTACK)#http://localstack:4566#')" && \
+	$(COMPOSE) run --rm verifier "cargo run -q -p token-lambda --bin tokenctl -- verify --token $$token --url $$url"
 
 # make client-add CLIENT=name [SCOPES="a b"] [AUDIENCES="https://api"] [TTL=600]
 client-add: build
@@ -97,15 +135,32 @@ package-nodejs20.x package-nodejs22.x: wasm
 	cp wasm/node/pkg/token_wasm.js wasm/node/pkg/token_wasm_bg.wasm build/node/pkg/
 	rm -f build/token_function.zip && cd build/node && zip -qr ../token_function.zip index.js pkg
 	@ls -l build/token_function.zip
-package-provided.al2023:
-	@echo "Packaging bootstrap for provided.al2023 is not built yet; use RUNTIME=nodejs20.x." >&2; exit 1
+# bootstrap for provided.al2023, linked by cargo-lambda's zig against an old glibc (AL2023 has
+# 2.34). ARCH=arm64 for Graviton (and Apple Silicon hosts running LocalStack).
+ARCH ?= x86_64
+package-provided.al2023: venv
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --bin bootstrap \
+		$(if $(filter arm64,$(ARCH)),--arm64) --output-format zip --lambda-dir target/lambda
+	mkdir -p build && cp target/lambda/bootstrap/bootstrap.zip build/token_function.zip
+	@ls -l build/token_function.zip
+
+# The compose file, validated offline (no Docker engine needed).
+compose-config:
+	@if docker compose version >/dev/null 2>&1; then docker compose config -q; else \
+		command -v docker-compose >/dev/null || { apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null; }; \
+		docker-compose config -q; fi
+	@echo "docker-compose.yaml is valid"
 
 test: venv wasm node-deps chromium
 	$(MOTO_ENV) cargo test --workspace
 	cargo build -p token-core --target wasm32-unknown-unknown
 	cd wasm && wasm-pack test --node --release
+	$(MAKE) package RUNTIME=provided.al2023
+	BOOTSTRAP_ZIP=$(CURDIR)/build/token_function.zip $(MOTO_ENV) \
+		cargo test -p token-lambda --test lambda_runtime -- --ignored
 	$(MAKE) package RUNTIME=nodejs20.x
 	cd wasm/node && $(MOTO_ENV) npm test
+	$(MAKE) compose-config
 
 lint:
 	cargo fmt --all -- --check

@@ -126,7 +126,13 @@ async fn verify_command(args: &Args, settings: &Settings) -> Result<(), Error> {
     let jwks_uri = metadata["jwks_uri"]
         .as_str()
         .ok_or("metadata without jwks_uri")?;
-    let jwks = Jwks::from_json(&http_get(jwks_uri).await?)?;
+    // Fetch the JWKS through the base we were given (a container may reach the endpoint under
+    // another host name than the issuer's).
+    let jwks_url = match jwks_uri.strip_prefix(issuer.as_str()) {
+        Some(path) => format!("{base}{path}"),
+        None => jwks_uri.to_string(),
+    };
+    let jwks = Jwks::from_json(&http_get(&jwks_url).await?)?;
     let expected = Expected {
         audience: args
             .options
