@@ -6,8 +6,9 @@ SHELL := bash
 
 VENV := .venv
 PYTHON ?= python3
-# LocalStack where a Docker engine answers, the local emulator stack otherwise.
-STACK ?= $(shell docker info >/dev/null 2>&1 && echo localstack || echo local)
+# The local stack if it is running, else LocalStack where a Docker engine answers, else local.
+STACK ?= $(shell { [ -f .run/bootstrap.pid ] && kill -0 $$(cat .run/bootstrap.pid); } 2>/dev/null && echo local || \
+	{ docker info >/dev/null 2>&1 && echo localstack || echo local; })
 EMULATOR_PORT ?= 4566
 TOKEN_BIND ?= 127.0.0.1:9000
 BASE_URL ?= http://$(TOKEN_BIND)
