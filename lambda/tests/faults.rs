@@ -215,13 +215,7 @@ async fn backend_faults_become_bounded_json_5xx_and_the_shell_recovers() {
 /// A token request to `server` gets a JSON 503 and no token, within the bound.
 async fn assert_unavailable_in_time(server: &Server) {
     let started = Instant::now();
-    let (status, body) = token(
-        &server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials",
-    )
-    .await;
+    let (status, body) = admin_token(&server.url, "grant_type=client_credentials").await;
     let elapsed = started.elapsed();
     assert_eq!(
         (status, body["error"].as_str()),
@@ -236,13 +230,7 @@ async fn assert_unavailable_in_time(server: &Server) {
 async fn emulator_stopped_under_a_running_server() {
     let mut emulator = Emulator::provisioned(false);
     let mut server = Server::start(&emulator, &[("TOKEN_SDK_TIMEOUT_MS", "1000")]);
-    let (status, _) = token(
-        &server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials",
-    )
-    .await;
+    let (status, _) = admin_token(&server.url, "grant_type=client_credentials").await;
     assert_eq!(status, 200);
     emulator.stop();
     for _ in 0..3 {
@@ -269,12 +257,6 @@ async fn emulator_down_at_start_then_up_the_server_recovers_without_restart() {
 
     let emulator = Emulator::start_on(port, false);
     emulator.init();
-    let (status, body) = token(
-        &server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials",
-    )
-    .await;
+    let (status, body) = admin_token(&server.url, "grant_type=client_credentials").await;
     assert_eq!(status, 200, "{body}");
 }

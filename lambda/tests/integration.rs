@@ -62,13 +62,8 @@ fn tokenctl(emulator: &Emulator, args: &[&str]) -> std::process::Output {
 async fn seed_request_verifies_through_kms_and_jwks() {
     let emulator = emulator();
     let server = Server::start(emulator, &[]);
-    let (status, body) = token(
-        &server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials&scope=public&=",
-    )
-    .await;
+    let (status, body) =
+        admin_token(&server.url, "grant_type=client_credentials&scope=public&=").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
@@ -472,13 +467,7 @@ async fn many_parallel_requests_all_get_distinct_valid_tokens() {
             let in_flight = in_flight.clone();
             tokio::spawn(async move {
                 let _permit = in_flight.acquire().await.unwrap();
-                token(
-                    &url,
-                    "admin",
-                    "admin",
-                    "grant_type=client_credentials&scope=public&=",
-                )
-                .await
+                admin_token(&url, "grant_type=client_credentials&scope=public&=").await
             })
         })
         .collect();
@@ -556,13 +545,7 @@ async fn previous_keys_stay_in_the_jwks_and_old_tokens_keep_verifying() {
     ]);
     // A token signed while the "old" key was current...
     let old_server = Server::start(emulator, &[("TOKEN_KEY_ID", &old_key)]);
-    let (status, old) = token(
-        &old_server.url,
-        "admin",
-        "admin",
-        "grant_type=client_credentials",
-    )
-    .await;
+    let (status, old) = admin_token(&old_server.url, "grant_type=client_credentials").await;
     assert_eq!(status, 200, "{old}");
     // ...still verifies once the alias key signs and the old one is only listed.
     let server = Server::start(emulator, &[("TOKEN_PREVIOUS_KEY_IDS", &old_key)]);

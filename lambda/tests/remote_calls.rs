@@ -23,13 +23,8 @@ async fn one_query_and_one_sign_per_token_and_one_get_public_key_per_process() {
 
     let tokens = 7;
     for _ in 0..tokens {
-        let (status, body) = token(
-            &server.url,
-            "admin",
-            "admin",
-            "grant_type=client_credentials&scope=public&=",
-        )
-        .await;
+        let (status, body) =
+            admin_token(&server.url, "grant_type=client_credentials&scope=public&=").await;
         assert_eq!(status, 200, "{body}");
     }
     let ops = emulator.recorded_operations().await;

@@ -298,6 +298,11 @@ pub fn basic(id: &str, secret: &str) -> String {
 
 pub const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
+/// The seed's client, admin/admin over Basic, with this body.
+pub async fn admin_token(base: &str, body: &str) -> (u16, serde_json::Value) {
+    token(base, "admin", "admin", body).await
+}
+
 /// POSTs a token request with Basic credentials.
 pub async fn token(base: &str, id: &str, secret: &str, body: &str) -> (u16, serde_json::Value) {
     let auth = basic(id, secret);
