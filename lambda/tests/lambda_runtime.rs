@@ -142,6 +142,7 @@ async fn packaged_bootstrap_answers_api_gateway_events() {
         "rest_v1_token.json",
         "rest_v1_token_bad_secret.json",
         "rest_v1_token_base64.json",
+        "rest_v1_metadata.json",
     ];
     for (n, file) in events.iter().enumerate() {
         let event =
@@ -170,7 +171,11 @@ async fn packaged_bootstrap_answers_api_gateway_events() {
         .iter()
         .map(|a| a["statusCode"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [200, 200, 401, 200]);
+    assert_eq!(statuses, [200, 200, 401, 200, 200]);
+    let metadata: serde_json::Value =
+        serde_json::from_str(answers[4]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata["issuer"], issuer);
+    assert_eq!(metadata["token_endpoint"], format!("{issuer}/token"));
     let jwks = Jwks::from_json(answers[0]["body"].as_str().unwrap()).unwrap();
     let expected = Expected {
         issuer: issuer.into(),
