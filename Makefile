@@ -106,7 +106,9 @@ client-retire: build
 	@$(AWS_ENV) target/debug/tokenctl retire-old "$(CLIENT)"
 
 wasm-tools:
-	@wasm-pack --version 2>/dev/null | grep -q ' $(WASM_PACK_VERSION)$$' || cargo install wasm-pack --version $(WASM_PACK_VERSION) --locked
+	@wasm-pack --version 2>/dev/null | grep -q ' $(WASM_PACK_VERSION)$$' || \
+		cargo install wasm-pack --version $(WASM_PACK_VERSION) --locked || \
+		cargo install wasm-pack --version $(WASM_PACK_VERSION)
 	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$' || \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked || \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
