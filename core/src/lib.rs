@@ -92,9 +92,7 @@ pub use endpoint::{
 pub use error::{Backend, BackendError, ErrorCode, Failure, OAuthError, TRANSIENT_AWS_ERRORS};
 pub use http::{Outcome, Request, Response};
 pub use key::{kms_signature, Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
-pub use request::{
-    AuthMethod, MAX_AUDIENCES, MAX_BODY_BYTES, MAX_CLIENT_ID_BYTES, MAX_SECRET_BYTES,
-};
+pub use request::{MAX_AUDIENCES, MAX_BODY_BYTES, MAX_CLIENT_ID_BYTES, MAX_SECRET_BYTES};
 pub use settings::{Settings, SettingsError};
 pub use token::{AccessTokenClaims, Header};
 pub use verify::{verify, Expected, Jwks, VerifyError, MAX_TOKEN_BYTES};

@@ -20,21 +20,11 @@ const BASIC: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// How the client presented its credentials (RFC 8414 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthMethod {
-    /// HTTP Basic with the form-encoded id and secret.
-    ClientSecretBasic,
-    /// `client_id` and `client_secret` in the form body.
-    ClientSecretPost,
-}
-
 /// A well-formed client-credentials request, not yet authenticated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TokenRequest {
     pub client_id: String,
     pub secret: String,
-    pub method: AuthMethod,
     /// The `scope` parameter as sent, if any.
     pub scope_param: Option<String>,
     /// The scope tokens, de-duplicated, in request order.
@@ -250,7 +240,7 @@ pub(crate) fn parse(request: &Request) -> Result<TokenRequest, Rejected> {
     }
 
     let basic = basic_credentials(request)?;
-    let (client_id, secret, method) = match (basic, params.client_secret.take()) {
+    let (client_id, secret) = match (basic, params.client_secret.take()) {
         (Some(_), Some(_)) => {
             return Err(invalid(
                 ErrorCode::InvalidRequest,
@@ -270,10 +260,10 @@ pub(crate) fn parse(request: &Request) -> Result<TokenRequest, Rejected> {
                 )
                 .into());
             }
-            (id, secret, AuthMethod::ClientSecretBasic)
+            (id, secret)
         }
         (None, Some(secret)) => match params.client_id.take() {
-            Some(id) => (id, secret, AuthMethod::ClientSecretPost),
+            Some(id) => (id, secret),
             None => {
                 return Err(invalid(
                     ErrorCode::InvalidRequest,
@@ -313,7 +303,6 @@ pub(crate) fn parse(request: &Request) -> Result<TokenRequest, Rejected> {
     Ok(TokenRequest {
         client_id,
         secret,
-        method,
         scope_param: params.scope,
         scopes,
         audiences,
