@@ -23,7 +23,7 @@ MOTO_ENV := MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PATH=$(CURDIR)/$(VENV)
 
 .PHONY: venv build up down logs reset token-get token-verify client-add client-retire test lint \
 	wasm-tools wasm node-deps chromium www package compose-config list-runtimes get-init-state \
-	check-init-state update-lambda
+	check-init-state update-lambda template-lint
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -164,6 +164,12 @@ test: venv wasm node-deps chromium
 	$(MAKE) package RUNTIME=nodejs20.x
 	cd wasm/node && $(MOTO_ENV) npm test
 	$(MAKE) compose-config
+	$(MAKE) template-lint
+
+# The SAM template, validated offline (SAM transform and resource schemas).
+template-lint: venv
+	$(VENV)/bin/cfn-lint deploy/template.yaml
+	@echo "deploy/template.yaml is valid"
 
 lint:
 	cargo fmt --all -- --check
