@@ -109,15 +109,6 @@ struct Metadata<'a> {
     scopes_supported: &'a [String],
 }
 
-#[derive(Serialize)]
-struct TokenBody<'a> {
-    access_token: &'a str,
-    token_type: &'a str,
-    expires_in: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-}
-
 impl Endpoint {
     /// Builds the endpoint. `key` signs new tokens; `previous_keys` (keys the alias pointed to
     /// before) only appear in the JWKS so that tokens they signed keep verifying.
@@ -425,16 +416,25 @@ impl Sign {
                 return Response::failure(Failure::BadSignature { reason }, Some(self.client_id))
             }
         };
-        let mut token = self.message;
-        token.push('.');
-        B64URL.encode_string(jose, &mut token);
-        let body = serde_json::to_string(&TokenBody {
-            access_token: &token,
-            token_type: "Bearer",
-            expires_in: self.expires_in,
-            scope: self.scope_in_response.as_deref(),
-        })
-        .expect("token body serializes");
+        // The body is written directly: the token is base64url and dots only, so it needs no
+        // JSON escaping, and one allocation of the right size holds everything.
+        let scope = self.scope_in_response.as_deref().map(|scope| {
+            serde_json::to_string(scope).expect("a string serializes to JSON")
+        });
+        let mut body = String::with_capacity(
+            self.message.len() + jose.len() * 4 / 3 + scope.as_ref().map_or(0, String::len) + 96,
+        );
+        body.push_str(r#"{"access_token":""#);
+        body.push_str(&self.message);
+        body.push('.');
+        B64URL.encode_string(jose, &mut body);
+        body.push_str(r#"","token_type":"Bearer","expires_in":"#);
+        body.push_str(&self.expires_in.to_string());
+        if let Some(scope) = scope {
+            body.push_str(r#","scope":"#);
+            body.push_str(&scope);
+        }
+        body.push('}');
         Response::no_store(
             200,
             body,

@@ -75,7 +75,9 @@ fn audience_in<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 
 /// `base64url(header) "." base64url(claims)`: the bytes to sign (RFC 7515 §5.1).
 pub(crate) fn signing_input(encoded_header: &str, claims: &AccessTokenClaims) -> String {
-    let claims = serde_json::to_vec(claims).expect("claims serialize to JSON");
+    let mut json = Vec::with_capacity(512);
+    serde_json::to_writer(&mut json, claims).expect("claims serialize to JSON");
+    let claims = json;
     let mut input = String::with_capacity(encoded_header.len() + 1 + claims.len() * 4 / 3 + 4);
     input.push_str(encoded_header);
     input.push('.');
