@@ -418,9 +418,10 @@ impl Sign {
         };
         // The body is written directly: the token is base64url and dots only, so it needs no
         // JSON escaping, and one allocation of the right size holds everything.
-        let scope = self.scope_in_response.as_deref().map(|scope| {
-            serde_json::to_string(scope).expect("a string serializes to JSON")
-        });
+        let scope = self
+            .scope_in_response
+            .as_deref()
+            .map(|scope| serde_json::to_string(scope).expect("a string serializes to JSON"));
         let mut body = String::with_capacity(
             self.message.len() + jose.len() * 4 / 3 + scope.as_ref().map_or(0, String::len) + 96,
         );
