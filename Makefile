@@ -113,10 +113,11 @@ wasm-tools:
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked || \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 
-# The core as WebAssembly: for Node.js (the Lambda handler) and for the browser page.
+# The core as WebAssembly: for Node.js (the Lambda handler, which only issues tokens: no
+# verifier) and for the browser page (which also verifies them).
 wasm: wasm-tools
 	rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-	cd wasm && wasm-pack --quiet build --release --target nodejs --out-dir node/pkg --no-pack
+	cd wasm && wasm-pack --quiet build --release --target nodejs --out-dir node/pkg --no-pack -- --no-default-features
 	cd wasm && wasm-pack --quiet build --release --target web --out-dir www/pkg --no-pack
 
 node-deps: wasm/node/node_modules/.package-lock.json
@@ -157,6 +158,7 @@ compose-config:
 test: venv wasm node-deps chromium
 	$(MOTO_ENV) cargo test --workspace
 	cargo build -p token-core --target wasm32-unknown-unknown
+	cargo test -p token-core --no-default-features --lib
 	cd wasm && wasm-pack test --node --release
 	$(MAKE) package RUNTIME=provided.al2023
 	BOOTSTRAP_ZIP=$(CURDIR)/build/token_function.zip $(MOTO_ENV) \

@@ -12,6 +12,7 @@ use crate::http::{Outcome, Request, Response};
 use crate::key::{Alg, Jwk, KeyInfo, SignatureFormat};
 use crate::request::{self, TokenRequest};
 use crate::token::{encoded_header, signing_input, AccessTokenClaims};
+#[cfg(feature = "verify")]
 use crate::verify::Jwks;
 
 /// The path of the token endpoint.
@@ -80,6 +81,7 @@ struct Inner {
     config: Config,
     key: KeyInfo,
     encoded_header: String,
+    #[cfg(feature = "verify")]
     jwks: Jwks,
     jwks_json: String,
     metadata_json: String,
@@ -146,6 +148,7 @@ impl Endpoint {
         .expect("metadata serializes");
         Ok(Endpoint(Arc::new(Inner {
             encoded_header: encoded_header(key.alg().as_str(), key.kid()),
+            #[cfg(feature = "verify")]
             jwks: Jwks::from_keys(&keys),
             jwks_json,
             metadata_json,
@@ -170,6 +173,7 @@ impl Endpoint {
     }
 
     /// The keys of the JWKS document, for [`verify`](crate::verify()).
+    #[cfg(feature = "verify")]
     pub fn jwks(&self) -> &Jwks {
         &self.0.jwks
     }

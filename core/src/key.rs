@@ -4,8 +4,6 @@ use core::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use p256::pkcs8::DecodePublicKey;
-use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 
 /// A JWS algorithm (RFC 7518 §3.1) this endpoint can sign with through KMS.
@@ -68,7 +66,7 @@ impl Alg {
         }
     }
 
-    fn is_rsa(self) -> bool {
+    pub(crate) fn is_rsa(self) -> bool {
         !matches!(self, Alg::ES256 | Alg::ES384)
     }
 }
@@ -114,99 +112,115 @@ impl fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum PublicKey {
-    Rsa(rsa::PublicKey),
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
+/// An elliptic curve KMS signs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Curve {
+    P256,
+    P384,
 }
 
-impl PublicKey {
-    fn from_der(der: &[u8]) -> Result<PublicKey, KeyError> {
-        if let Ok(key) = rsa::PublicKey::from_public_key_der(der) {
-            Ok(PublicKey::Rsa(key))
-        } else if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
-            Ok(PublicKey::P256(key))
-        } else if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
-            Ok(PublicKey::P384(key))
-        } else {
-            Err(KeyError::UnsupportedKey)
+impl Curve {
+    /// The length of a coordinate or scalar, in bytes.
+    pub(crate) fn field_len(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
         }
     }
 
-    pub(crate) fn fits(&self, alg: Alg) -> bool {
+    fn name(self) -> &'static str {
         match self {
-            PublicKey::Rsa(_) => alg.is_rsa(),
-            PublicKey::P256(_) => alg == Alg::ES256,
-            PublicKey::P384(_) => alg == Alg::ES384,
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+        }
+    }
+}
+
+/// The public numbers of a key, read from its DER without any arithmetic: all that signing
+/// needs (the JWKS, the signature length). Verifying builds a checked key from them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Material {
+    /// Modulus and public exponent, big-endian, without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// The affine coordinates of the public point, each `field_len` bytes.
+    Ec {
+        curve: Curve,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+}
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const SECP256R1: &str = "1.2.840.10045.3.1.7";
+const SECP384R1: &str = "1.3.132.0.34";
+
+/// The two INTEGERs of `SEQUENCE { INTEGER, INTEGER }` (an RSA public key, an ECDSA signature),
+/// big-endian without leading zeros, and nothing after them.
+pub(crate) fn der_integer_pair(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    use der::asn1::UintRef;
+    use der::Reader;
+    let mut reader = der::SliceReader::new(der).ok()?;
+    let (a, b) = reader
+        .sequence(|r| Ok::<_, der::Error>((r.decode::<UintRef>()?, r.decode::<UintRef>()?)))
+        .ok()?;
+    reader.finish().ok()?;
+    Some((a.as_bytes(), b.as_bytes()))
+}
+
+impl Material {
+    /// Reads a SubjectPublicKeyInfo (what KMS `GetPublicKey` returns).
+    fn from_spki(der: &[u8]) -> Result<Material, KeyError> {
+        use spki::der::asn1::ObjectIdentifier;
+        let spki =
+            spki::SubjectPublicKeyInfoRef::try_from(der).map_err(|_| KeyError::UnsupportedKey)?;
+        let key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(KeyError::UnsupportedKey)?;
+        match spki.algorithm.oid.to_string().as_str() {
+            RSA_ENCRYPTION => {
+                let (n, e) = der_integer_pair(key).ok_or(KeyError::UnsupportedKey)?;
+                if n.is_empty() || e.is_empty() || e.len() > 8 {
+                    return Err(KeyError::UnsupportedKey);
+                }
+                Ok(Material::Rsa {
+                    n: n.to_vec(),
+                    e: e.to_vec(),
+                })
+            }
+            EC_PUBLIC_KEY => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .ok_or(KeyError::UnsupportedKey)?
+                    .decode_as::<ObjectIdentifier>()
+                    .map_err(|_| KeyError::UnsupportedKey)?;
+                let curve = match curve.to_string().as_str() {
+                    SECP256R1 => Curve::P256,
+                    SECP384R1 => Curve::P384,
+                    _ => return Err(KeyError::UnsupportedKey),
+                };
+                // KMS returns uncompressed points: 0x04 || x || y.
+                let len = curve.field_len();
+                match key.split_first() {
+                    Some((4, xy)) if xy.len() == 2 * len => Ok(Material::Ec {
+                        curve,
+                        x: xy[..len].to_vec(),
+                        y: xy[len..].to_vec(),
+                    }),
+                    _ => Err(KeyError::UnsupportedKey),
+                }
+            }
+            _ => Err(KeyError::UnsupportedKey),
         }
     }
 
     /// The length of a JOSE signature for this key.
     fn signature_len(&self) -> usize {
         match self {
-            PublicKey::Rsa(key) => key.size(),
-            PublicKey::P256(_) => 64,
-            PublicKey::P384(_) => 96,
-        }
-    }
-
-    /// Checks a JOSE signature.
-    pub(crate) fn verify(&self, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
-        use rsa::signature::Verifier;
-        use sha2::{Sha256, Sha384, Sha512};
-        fn check<K: Verifier<S>, S: for<'a> TryFrom<&'a [u8]>>(
-            key: &K,
-            message: &[u8],
-            signature: &[u8],
-        ) -> bool {
-            S::try_from(signature).is_ok_and(|s| key.verify(message, &s).is_ok())
-        }
-        use rsa::{pkcs1v15, pss};
-        match (self, alg) {
-            (PublicKey::Rsa(k), Alg::RS256) => {
-                check::<pkcs1v15::VerifyingKey<Sha256>, pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::new(k.clone()),
-                    message,
-                    signature,
-                )
-            }
-            (PublicKey::Rsa(k), Alg::RS384) => {
-                check::<pkcs1v15::VerifyingKey<Sha384>, pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::new(k.clone()),
-                    message,
-                    signature,
-                )
-            }
-            (PublicKey::Rsa(k), Alg::RS512) => {
-                check::<pkcs1v15::VerifyingKey<Sha512>, pkcs1v15::Signature>(
-                    &pkcs1v15::VerifyingKey::new(k.clone()),
-                    message,
-                    signature,
-                )
-            }
-            (PublicKey::Rsa(k), Alg::PS256) => check::<pss::VerifyingKey<Sha256>, pss::Signature>(
-                &pss::VerifyingKey::new(k.clone()),
-                message,
-                signature,
-            ),
-            (PublicKey::Rsa(k), Alg::PS384) => check::<pss::VerifyingKey<Sha384>, pss::Signature>(
-                &pss::VerifyingKey::new(k.clone()),
-                message,
-                signature,
-            ),
-            (PublicKey::Rsa(k), Alg::PS512) => check::<pss::VerifyingKey<Sha512>, pss::Signature>(
-                &pss::VerifyingKey::new(k.clone()),
-                message,
-                signature,
-            ),
-            (PublicKey::P256(k), Alg::ES256) => {
-                check::<_, p256::ecdsa::Signature>(k, message, signature)
-            }
-            (PublicKey::P384(k), Alg::ES384) => {
-                check::<_, p384::ecdsa::Signature>(k, message, signature)
-            }
-            _ => false,
+            Material::Rsa { n, .. } => n.len(),
+            Material::Ec { curve, .. } => 2 * curve.field_len(),
         }
     }
 
@@ -223,60 +237,19 @@ impl PublicKey {
             y: None,
         };
         match self {
-            PublicKey::Rsa(key) => {
+            Material::Rsa { n, e } => {
                 jwk.kty = "RSA".into();
-                jwk.n = Some(B64URL.encode(key.n_bytes()));
-                jwk.e = Some(B64URL.encode(key.e_bytes()));
+                jwk.n = Some(B64URL.encode(n));
+                jwk.e = Some(B64URL.encode(e));
             }
-            PublicKey::P256(key) => {
-                let point = key.to_sec1_point(false);
-                let (x, y) = point.as_bytes()[1..].split_at(32);
+            Material::Ec { curve, x, y } => {
                 jwk.kty = "EC".into();
-                jwk.crv = Some("P-256".into());
-                jwk.x = Some(B64URL.encode(x));
-                jwk.y = Some(B64URL.encode(y));
-            }
-            PublicKey::P384(key) => {
-                let point = key.to_sec1_point(false);
-                let (x, y) = point.as_bytes()[1..].split_at(48);
-                jwk.kty = "EC".into();
-                jwk.crv = Some("P-384".into());
+                jwk.crv = Some(curve.name().into());
                 jwk.x = Some(B64URL.encode(x));
                 jwk.y = Some(B64URL.encode(y));
             }
         }
         jwk
-    }
-
-    pub(crate) fn from_jwk(jwk: &Jwk) -> Option<PublicKey> {
-        let decode = |v: &Option<String>| v.as_deref().and_then(|s| B64URL.decode(s).ok());
-        match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("RSA", _) => {
-                let n = decode(&jwk.n)?;
-                let e = decode(&jwk.e)?;
-                if n.len() > 1024 || e.len() > 8 {
-                    return None;
-                }
-                let n = rsa::BoxedUint::from_be_slice_vartime(&n);
-                let e = rsa::BoxedUint::from_be_slice_vartime(&e);
-                rsa::PublicKey::new(n, e).ok().map(PublicKey::Rsa)
-            }
-            ("EC", Some(crv)) => {
-                let mut point = vec![4u8];
-                point.extend(decode(&jwk.x)?);
-                point.extend(decode(&jwk.y)?);
-                match crv {
-                    "P-256" => p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                        .ok()
-                        .map(PublicKey::P256),
-                    "P-384" => p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
-                        .ok()
-                        .map(PublicKey::P384),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
     }
 }
 
@@ -313,6 +286,7 @@ pub struct Jwk {
 
 /// Converts a JWS signature into the encoding KMS `Verify` expects: DER for ECDSA, unchanged for
 /// RSA. `None` if it is not a signature of the algorithm's shape.
+#[cfg(feature = "verify")]
 pub fn kms_signature(alg: Alg, jose: &[u8]) -> Option<Vec<u8>> {
     match alg {
         Alg::ES256 => p256::ecdsa::Signature::from_slice(jose)
@@ -340,7 +314,7 @@ pub struct KeyInfo {
     key_id: String,
     kid: String,
     alg: Alg,
-    public: PublicKey,
+    material: Material,
 }
 
 impl KeyInfo {
@@ -356,10 +330,10 @@ impl KeyInfo {
         if key_id.is_empty() {
             return Err(KeyError::MissingKeyId);
         }
-        let public = PublicKey::from_der(public_key_der)?;
-        let alg = match &public {
-            PublicKey::Rsa(key) => {
-                let bits = key.size() * 8;
+        let material = Material::from_spki(public_key_der)?;
+        let alg = match &material {
+            Material::Rsa { n, .. } => {
+                let bits = n.len() * 8 - n[0].leading_zeros() as usize;
                 if bits < 2048 {
                     return Err(KeyError::WeakRsaKey { bits });
                 }
@@ -368,9 +342,19 @@ impl KeyInfo {
                 }
                 rsa_alg
             }
-            PublicKey::P256(_) => Alg::ES256,
-            PublicKey::P384(_) => Alg::ES384,
+            Material::Ec {
+                curve: Curve::P256, ..
+            } => Alg::ES256,
+            Material::Ec {
+                curve: Curve::P384, ..
+            } => Alg::ES384,
         };
+        // Where the verifier is built in, the numbers must also make a valid key (the point on
+        // its curve); signing alone needs only the numbers.
+        #[cfg(feature = "verify")]
+        if crate::verify::PublicKey::from_material(&material).is_none() {
+            return Err(KeyError::UnsupportedKey);
+        }
         // The `kid` is the bare key id: KMS `Verify` accepts it as `KeyId`, and unlike the ARN
         // it does not publish the account id in every token.
         let kid = match key_id.rsplit_once(":key/") {
@@ -381,7 +365,7 @@ impl KeyInfo {
             key_id: key_id.to_string(),
             kid: kid.to_string(),
             alg,
-            public,
+            material,
         })
     }
 
@@ -402,11 +386,12 @@ impl KeyInfo {
 
     /// The public key as a JWK.
     pub fn jwk(&self) -> Jwk {
-        self.public.jwk(&self.kid, self.alg)
+        self.material.jwk(&self.kid, self.alg)
     }
 
-    pub(crate) fn public(&self) -> &PublicKey {
-        &self.public
+    #[cfg(feature = "verify")]
+    pub(crate) fn material(&self) -> &Material {
+        &self.material
     }
 
     /// Turns a signature from the signer into the JWS signature bytes, checking its shape (not
@@ -416,24 +401,100 @@ impl KeyInfo {
         signature: &[u8],
         format: SignatureFormat,
     ) -> Result<Vec<u8>, &'static str> {
-        let jose = match (&self.public, format) {
-            (PublicKey::Rsa(_), _) | (_, SignatureFormat::Jose) => signature.to_vec(),
-            (PublicKey::P256(_), SignatureFormat::Kms) => {
-                p256::ecdsa::Signature::from_der(signature)
-                    .map_err(|_| "not a DER ECDSA P-256 signature")?
-                    .to_bytes()
-                    .to_vec()
-            }
-            (PublicKey::P384(_), SignatureFormat::Kms) => {
-                p384::ecdsa::Signature::from_der(signature)
-                    .map_err(|_| "not a DER ECDSA P-384 signature")?
-                    .to_bytes()
-                    .to_vec()
+        let jose = match (&self.material, format) {
+            (Material::Rsa { .. }, _) | (_, SignatureFormat::Jose) => signature.to_vec(),
+            // ECDSA-Sig-Value (RFC 3279): two INTEGERs, each left-padded to the field length.
+            (Material::Ec { curve, .. }, SignatureFormat::Kms) => {
+                let malformed = match curve {
+                    Curve::P256 => "not a DER ECDSA P-256 signature",
+                    Curve::P384 => "not a DER ECDSA P-384 signature",
+                };
+                let len = curve.field_len();
+                let (r, s) = der_integer_pair(signature).ok_or(malformed)?;
+                let zero = |v: &[u8]| v.iter().all(|b| *b == 0);
+                if zero(r) || zero(s) || r.len() > len || s.len() > len {
+                    return Err(malformed);
+                }
+                let mut jose = vec![0; 2 * len];
+                jose[len - r.len()..len].copy_from_slice(r);
+                jose[2 * len - s.len()..].copy_from_slice(s);
+                jose
             }
         };
-        if jose.len() != self.public.signature_len() {
+        if jose.len() != self.material.signature_len() {
             return Err("wrong length for the key");
         }
         Ok(jose)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p384() -> KeyInfo {
+        let der = include_bytes!("../tests/fixtures/p384.spki.der");
+        KeyInfo::from_kms("k", der, Alg::RS256).unwrap()
+    }
+
+    /// DER `SEQUENCE { INTEGER r, INTEGER s }` from minimal big-endian magnitudes.
+    fn der_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
+        let int = |v: &[u8]| {
+            let mut out = vec![2u8];
+            let pad = v[0] & 0x80 != 0;
+            out.push((v.len() + usize::from(pad)) as u8);
+            if pad {
+                out.push(0);
+            }
+            out.extend_from_slice(v);
+            out
+        };
+        let body = [int(r), int(s)].concat();
+        [vec![0x30, body.len() as u8], body].concat()
+    }
+
+    #[test]
+    fn kms_ecdsa_signatures_are_left_padded_to_the_field_length() {
+        let key = p384();
+        let short_r = [0x11u8; 20];
+        let high_s = [0xeeu8; 48]; // needs a sign byte in DER
+        let jose = key
+            .jose_signature(&der_signature(&short_r, &high_s), SignatureFormat::Kms)
+            .unwrap();
+        assert_eq!(jose.len(), 96);
+        assert_eq!(&jose[..28], &[0u8; 28]);
+        assert_eq!(&jose[28..48], &short_r);
+        assert_eq!(&jose[48..], &high_s);
+    }
+
+    #[test]
+    fn kms_ecdsa_signatures_that_cannot_be_ecdsa_are_refused() {
+        let key = p384();
+        let refused = |der: Vec<u8>| key.jose_signature(&der, SignatureFormat::Kms).is_err();
+        assert!(refused(der_signature(&[0], &[1])), "r = 0");
+        assert!(refused(der_signature(&[1], &[0])), "s = 0");
+        assert!(
+            refused(der_signature(&[1; 49], &[1])),
+            "r longer than the field"
+        );
+        let mut trailing = der_signature(&[1], &[1]);
+        trailing.push(0);
+        assert!(refused(trailing), "bytes after the sequence");
+        assert!(refused(vec![0x30, 0x00]), "an empty sequence");
+    }
+
+    #[test]
+    fn rsa_key_size_is_counted_in_bits_of_the_modulus() {
+        let der = include_bytes!("../tests/fixtures/rsa1024.spki.der");
+        assert_eq!(
+            KeyInfo::from_kms("k", der, Alg::RS256),
+            Err(KeyError::WeakRsaKey { bits: 1024 })
+        );
+        let der = include_bytes!("../tests/fixtures/k256.spki.der");
+        assert_eq!(
+            KeyInfo::from_kms("k", der, Alg::RS256),
+            Err(KeyError::UnsupportedKey),
+            "secp256k1 is not a curve KMS signs JWTs with here"
+        );
     }
 }

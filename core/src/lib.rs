@@ -81,6 +81,7 @@ mod request;
 mod settings;
 pub mod telemetry;
 mod token;
+#[cfg(feature = "verify")]
 mod verify;
 
 pub use client::{
@@ -91,8 +92,11 @@ pub use endpoint::{
 };
 pub use error::{Backend, BackendError, ErrorCode, Failure, OAuthError, TRANSIENT_AWS_ERRORS};
 pub use http::{Outcome, Request, Response};
-pub use key::{kms_signature, Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
+#[cfg(feature = "verify")]
+pub use key::kms_signature;
+pub use key::{Alg, Jwk, KeyError, KeyInfo, SignatureFormat};
 pub use request::{MAX_AUDIENCES, MAX_BODY_BYTES, MAX_CLIENT_ID_BYTES, MAX_SECRET_BYTES};
 pub use settings::{Settings, SettingsError};
 pub use token::{AccessTokenClaims, Header};
+#[cfg(feature = "verify")]
 pub use verify::{verify, Expected, Jwks, VerifyError, MAX_TOKEN_BYTES};

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::key::{Alg, Jwk, KeyInfo, PublicKey};
+use crate::key::{Alg, Curve, Jwk, KeyInfo, Material};
 use crate::token::{AccessTokenClaims, Header};
 
 /// The longest token [`verify`] reads, in bytes.
@@ -44,12 +44,15 @@ impl Jwks {
         Ok(Jwks { keys })
     }
 
-    /// The keys of an endpoint.
+    /// The keys of an endpoint (a key whose numbers do not make a valid key is left out).
     pub fn from_keys(keys: &[KeyInfo]) -> Jwks {
         Jwks {
             keys: keys
                 .iter()
-                .map(|k| (k.kid().to_string(), Some(k.alg()), k.public().clone()))
+                .filter_map(|k| {
+                    let key = PublicKey::from_material(k.material())?;
+                    Some((k.kid().to_string(), Some(k.alg()), key))
+                })
                 .collect(),
         }
     }
@@ -257,4 +260,130 @@ pub fn verify(
         });
     }
     Ok(claims)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PublicKey {
+    Rsa(rsa::PublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+impl PublicKey {
+    /// A checked key from the numbers of a [`KeyInfo`]: the RSA key must be well-formed and the
+    /// EC point on its curve.
+    pub(crate) fn from_material(material: &Material) -> Option<PublicKey> {
+        match material {
+            Material::Rsa { n, e } => {
+                let n = rsa::BoxedUint::from_be_slice_vartime(n);
+                let e = rsa::BoxedUint::from_be_slice_vartime(e);
+                rsa::PublicKey::new(n, e).ok().map(PublicKey::Rsa)
+            }
+            Material::Ec { curve, x, y } => {
+                let point = [&[4u8][..], x, y].concat();
+                match curve {
+                    Curve::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                        .ok()
+                        .map(PublicKey::P256),
+                    Curve::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                        .ok()
+                        .map(PublicKey::P384),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn fits(&self, alg: Alg) -> bool {
+        match self {
+            PublicKey::Rsa(_) => alg.is_rsa(),
+            PublicKey::P256(_) => alg == Alg::ES256,
+            PublicKey::P384(_) => alg == Alg::ES384,
+        }
+    }
+
+    /// Checks a JOSE signature.
+    pub(crate) fn verify(&self, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+        use rsa::signature::Verifier;
+        use sha2::{Sha256, Sha384, Sha512};
+        fn check<K: Verifier<S>, S: for<'a> TryFrom<&'a [u8]>>(
+            key: &K,
+            message: &[u8],
+            signature: &[u8],
+        ) -> bool {
+            S::try_from(signature).is_ok_and(|s| key.verify(message, &s).is_ok())
+        }
+        use rsa::{pkcs1v15, pss};
+        match (self, alg) {
+            (PublicKey::Rsa(k), Alg::RS256) => {
+                check::<pkcs1v15::VerifyingKey<Sha256>, pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::new(k.clone()),
+                    message,
+                    signature,
+                )
+            }
+            (PublicKey::Rsa(k), Alg::RS384) => {
+                check::<pkcs1v15::VerifyingKey<Sha384>, pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::new(k.clone()),
+                    message,
+                    signature,
+                )
+            }
+            (PublicKey::Rsa(k), Alg::RS512) => {
+                check::<pkcs1v15::VerifyingKey<Sha512>, pkcs1v15::Signature>(
+                    &pkcs1v15::VerifyingKey::new(k.clone()),
+                    message,
+                    signature,
+                )
+            }
+            (PublicKey::Rsa(k), Alg::PS256) => check::<pss::VerifyingKey<Sha256>, pss::Signature>(
+                &pss::VerifyingKey::new(k.clone()),
+                message,
+                signature,
+            ),
+            (PublicKey::Rsa(k), Alg::PS384) => check::<pss::VerifyingKey<Sha384>, pss::Signature>(
+                &pss::VerifyingKey::new(k.clone()),
+                message,
+                signature,
+            ),
+            (PublicKey::Rsa(k), Alg::PS512) => check::<pss::VerifyingKey<Sha512>, pss::Signature>(
+                &pss::VerifyingKey::new(k.clone()),
+                message,
+                signature,
+            ),
+            (PublicKey::P256(k), Alg::ES256) => {
+                check::<_, p256::ecdsa::Signature>(k, message, signature)
+            }
+            (PublicKey::P384(k), Alg::ES384) => {
+                check::<_, p384::ecdsa::Signature>(k, message, signature)
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn from_jwk(jwk: &Jwk) -> Option<PublicKey> {
+        let decode = |v: &Option<String>| v.as_deref().and_then(|s| B64URL.decode(s).ok());
+        let material = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
+            ("RSA", _) => {
+                let (n, e) = (decode(&jwk.n)?, decode(&jwk.e)?);
+                if n.len() > 1024 || e.len() > 8 {
+                    return None;
+                }
+                Material::Rsa { n, e }
+            }
+            ("EC", Some(crv)) => {
+                let curve = match crv {
+                    "P-256" => Curve::P256,
+                    "P-384" => Curve::P384,
+                    _ => return None,
+                };
+                let (x, y) = (decode(&jwk.x)?, decode(&jwk.y)?);
+                if x.len() != curve.field_len() || y.len() != curve.field_len() {
+                    return None;
+                }
+                Material::Ec { curve, x, y }
+            }
+            _ => return None,
+        };
+        PublicKey::from_material(&material)
+    }
 }

@@ -12,9 +12,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Deserialize;
 use token_core::{
-    gateway, telemetry, BackendError, Endpoint, Expected, Item, Jwks, KeyInfo, Request, Response,
-    SignatureFormat, Step,
+    gateway, telemetry, BackendError, Endpoint, Item, KeyInfo, Request, Response, SignatureFormat,
+    Step,
 };
+#[cfg(feature = "verify")]
+use token_core::{Expected, Jwks};
 use wasm_bindgen::prelude::*;
 
 fn misuse(what: &str) -> JsError {
@@ -399,6 +401,7 @@ impl Exchange {
 
 /// Verifies an access token against a JWKS document. Returns JSON:
 /// `{"ok": true, "claims": {...}}` or `{"ok": false, "error": "..."}`.
+#[cfg(feature = "verify")]
 #[wasm_bindgen(js_name = verifyToken)]
 pub fn verify_token(
     token: &str,

@@ -6,6 +6,8 @@ const net = require('node:net');
 const http = require('node:http');
 const path = require('node:path');
 const fs = require('node:fs');
+const crypto = require('node:crypto');
+const assert = require('node:assert/strict');
 
 const root = path.resolve(__dirname, '../../..');
 const events = path.join(root, 'lambda/tests/events');
@@ -129,4 +131,31 @@ async function invoke(handler, evt) {
   }
 }
 
-module.exports = { startEmulator, fakeAws, loadHandler, event, tokenEvent, invoke, freePort };
+// Verifies an access token the way a Node.js resource server would, with node:crypto and the
+// JWKS alone (the handler's wasm carries no verifier). Returns the claims or throws.
+function verifyJwt(token, jwksJson, issuer, audience, leeway = 5) {
+  const [h, p, s] = token.split('.');
+  const decode = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  const header = decode(h);
+  assert.equal(header.typ, 'at+jwt');
+  const jwk = JSON.parse(jwksJson).keys.find((k) => k.kid === header.kid);
+  assert.ok(jwk, `no JWKS key has kid ${header.kid}`);
+  assert.equal(header.alg, jwk.alg);
+  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+  const hash = `sha${header.alg.slice(2)}`;
+  const options = {
+    RS: { key },
+    PS: { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(header.alg.slice(2)) / 8 },
+    ES: { key, dsaEncoding: 'ieee-p1363' },
+  }[header.alg.slice(0, 2)];
+  const ok = crypto.verify(hash, Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url'));
+  assert.ok(ok, 'the signature does not verify');
+  const claims = decode(p);
+  const now = Date.now() / 1000;
+  assert.equal(claims.iss, issuer);
+  assert.ok([].concat(claims.aud).includes(audience), `aud ${claims.aud} lacks ${audience}`);
+  assert.ok(claims.exp > now - leeway && claims.iat <= now + leeway, 'outside its lifetime');
+  return claims;
+}
+
+module.exports = { startEmulator, fakeAws, loadHandler, event, tokenEvent, invoke, freePort, verifyJwt };
