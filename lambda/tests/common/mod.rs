@@ -315,3 +315,55 @@ pub async fn token(base: &str, id: &str, secret: &str, body: &str) -> (u16, serd
     .await;
     (status, serde_json::from_str(&body).expect("JSON body"))
 }
+
+/// scripts/fault-proxy.py in front of an emulator: passes requests through until a fault is set.
+pub struct FaultProxy {
+    pub port: u16,
+    child: Child,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &Emulator) -> FaultProxy {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .arg(repo_root().join("scripts/fault-proxy.py"))
+            .args(["--upstream", &upstream.url])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the fault proxy");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("fault proxy said {line:?}"));
+        FaultProxy { port, child }
+    }
+
+    /// What the shell is pointed at instead of the emulator.
+    pub fn as_emulator(&self) -> Emulator {
+        Emulator::at_port(self.port)
+    }
+
+    pub async fn set(&self, fault: &serde_json::Value) {
+        let url = format!("http://127.0.0.1:{}/__fault", self.port);
+        let (status, _, _) = http(&url, "PUT", &[], &fault.to_string()).await;
+        assert_eq!(status, 204);
+    }
+
+    pub async fn clear(&self) {
+        let url = format!("http://127.0.0.1:{}/__fault", self.port);
+        let (status, _, _) = http(&url, "DELETE", &[], "").await;
+        assert_eq!(status, 204);
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

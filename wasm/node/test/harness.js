@@ -31,9 +31,9 @@ function cleanEnv() {
   return env;
 }
 
-async function startEmulator({ recording = false } = {}) {
+async function startEmulator({ recording = false, port: wanted } = {}) {
   const moto = process.env.MOTO_SERVER || path.join(root, '.venv/bin/moto_server');
-  const port = await freePort();
+  const port = wanted || (await freePort());
   const env = { ...process.env };
   delete env.MOTO_ENABLE_RECORDING;
   if (recording) {
@@ -73,18 +73,26 @@ async function startEmulator({ recording = false } = {}) {
   return emulator;
 }
 
-// An HTTP server answering every request with one canned AWS JSON response after a delay.
-async function fakeAws(status, body, delayMs = 0) {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    setTimeout(() => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(body);
-    }, delayMs);
+// scripts/fault-proxy.py in front of `upstream`: passes requests through until a fault is set.
+async function faultProxy(upstream) {
+  const child = spawn('python3', [path.join(root, 'scripts/fault-proxy.py'), '--upstream', upstream], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  server.unref();
-  return `http://127.0.0.1:${server.address().port}`;
+  process.on('exit', () => child.kill());
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk) => {
+      const match = /^listening (\d+)/.exec(chunk.toString());
+      match ? resolve(Number(match[1])) : reject(new Error(`fault proxy said ${chunk}`));
+    });
+    child.once('exit', (code) => reject(new Error(`fault proxy exited with ${code}`)));
+  });
+  const control = `http://127.0.0.1:${port}/__fault`;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    set: async (fault) => assert.equal((await fetch(control, { method: 'PUT', body: JSON.stringify(fault) })).status, 204),
+    clear: async () => assert.equal((await fetch(control, { method: 'DELETE' })).status, 204),
+    stop: () => child.kill(),
+  };
 }
 
 // A fresh handler module reading `env` (index.js reads its settings when loaded).
@@ -158,4 +166,4 @@ function verifyJwt(token, jwksJson, issuer, audience, leeway = 5) {
   return claims;
 }
 
-module.exports = { startEmulator, fakeAws, loadHandler, event, tokenEvent, invoke, freePort, verifyJwt };
+module.exports = { startEmulator, faultProxy, loadHandler, event, tokenEvent, invoke, freePort, verifyJwt };
