@@ -23,7 +23,7 @@ MOTO_ENV := MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server PATH=$(CURDIR)/$(VENV)
 
 .PHONY: venv build up down logs reset token-get token-verify client-add client-retire test lint \
 	wasm-tools wasm node-deps chromium www package compose-config list-runtimes get-init-state \
-	check-init-state update-lambda template-lint
+	check-init-state update-lambda template-lint bench fuzz
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -172,6 +172,24 @@ test: venv wasm node-deps chromium
 template-lint: venv
 	$(VENV)/bin/cfn-lint deploy/template.yaml
 	@echo "deploy/template.yaml is valid"
+
+# Benchmarks on the local stack -> BENCHMARKS.md (see scripts/bench.py). Not part of make test.
+OHA_VERSION := 1.16.0
+bench: venv wasm node-deps
+	@oha --version 2>/dev/null | grep -q ' $(OHA_VERSION)$$' || cargo install oha --version $(OHA_VERSION) --locked
+	$(MAKE) package RUNTIME=provided.al2023
+	mkdir -p build/bench && cp build/token_function.zip build/bench/bootstrap.zip
+	$(MAKE) package RUNTIME=nodejs20.x
+	cp build/token_function.zip build/bench/node.zip
+	python3 scripts/bench.py
+
+# cargo fuzz, FUZZ_RUNS (10 million) executions per target -> fuzz/last-run.json, which
+# make bench reports. Needs the nightly toolchain.
+CARGO_FUZZ_VERSION := 0.13.2
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version 2>/dev/null | grep -q '$(CARGO_FUZZ_VERSION)' || cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked
+	fuzz/run.sh
 
 lint:
 	cargo fmt --all -- --check

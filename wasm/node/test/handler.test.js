@@ -47,6 +47,27 @@ describe('Node.js handler against moto', { concurrency: 1 }, () => {
     }
   });
 
+  test('a standard library (jose) verifies the tokens from the metadata and JWKS documents', async () => {
+    const { createLocalJWKSet, jwtVerify } = await import('jose');
+    const metadata = (await invoke(handler, event('rest_v1_metadata.json'))).body;
+    assert.equal(metadata.issuer, ISSUER);
+    const jwks = (await invoke(handler, event('rest_v1_jwks.json'))).body;
+    const { body } = await invoke(handler, tokenEvent('reporting', 'reporting-demo-secret'));
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, createLocalJWKSet(jwks), {
+      issuer: metadata.issuer,
+      audience: ISSUER,
+      typ: 'at+jwt',
+      algorithms: ['RS256'],
+    });
+    assert.equal(protectedHeader.kid, jwks.keys[0].kid);
+    assert.equal(payload.client_id, 'reporting');
+    // A token altered after signing is refused by the library too.
+    const [h, p, sig] = body.access_token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...payload, scope: 'admin' })).toString('base64url');
+    await assert.rejects(jwtVerify(`${h}.${forged}.${sig}`, createLocalJWKSet(jwks), { issuer: ISSUER }));
+    assert.ok(p);
+  });
+
   test('demo clients', async () => {
     let r = await invoke(handler, tokenEvent('reporting', 'reporting-demo-secret'));
     assert.deepEqual([r.response.statusCode, r.body.expires_in, r.body.scope], [200, 600, 'reports:export reports:read']);
