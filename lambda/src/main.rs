@@ -7,8 +7,37 @@ use std::sync::Arc;
 use token_lambda::aws::{sdk_config, DynamoStore, KmsSigner};
 use token_lambda::{local, Settings, Shell};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Lambda hands a process one request at a time, so there one thread does all the work and no
+/// request pays for waking another. The local server uses a thread per core unless
+/// `TOKEN_WORKER_THREADS` says otherwise (1 gives the Lambda configuration).
+fn main() -> Result<(), Error> {
+    let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let threads = match std::env::var("TOKEN_WORKER_THREADS") {
+        Ok(n) => n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or("TOKEN_WORKER_THREADS must be a positive whole number")?,
+        Err(_) if in_lambda => 1,
+        Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run(in_lambda))
+}
+
+async fn run(in_lambda: bool) -> Result<(), Error> {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -21,7 +50,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .init();
 
-    let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let settings = Settings::for_runtime(|name| std::env::var(name).ok(), in_lambda)?;
     let aws = sdk_config(&settings).await;
     let shell = Arc::new(Shell::new(
