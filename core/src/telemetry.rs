@@ -11,7 +11,16 @@ pub const METRIC_NAMESPACE: &str = "TokenEndpoint";
 
 /// One JSON line describing a finished request: outcome, status, error code, client id and
 /// latency. It never contains a secret or a token (the [`Outcome`] holds neither).
-pub fn request_log_line(response: &Response, latency_ms: f64, timestamp_ms: u64) -> String {
+///
+/// `cpu_us`, where the shell can measure it, is the CPU time the request cost outside its AWS
+/// calls (parsing, core's decisions, building the response): what the endpoint itself spends,
+/// as opposed to the AWS SDK and the services.
+pub fn request_log_line(
+    response: &Response,
+    latency_ms: f64,
+    cpu_us: Option<f64>,
+    timestamp_ms: u64,
+) -> String {
     let outcome = &response.outcome;
     let failure = match outcome {
         Outcome::Failed { failure, .. } => Some(failure.to_string()),
@@ -27,6 +36,7 @@ pub fn request_log_line(response: &Response, latency_ms: f64, timestamp_ms: u64)
         "failure": failure,
         "client_id": outcome.client_id(),
         "latency_ms": (latency_ms * 1000.0).round() / 1000.0,
+        "cpu_us": cpu_us.map(|us| (us * 10.0).round() / 10.0),
     })
     .to_string()
 }

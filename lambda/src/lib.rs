@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aws;
+pub mod cpu;
 pub mod local;
 
 use std::future::Future;
@@ -107,45 +108,60 @@ impl<S: ClientStore, K: Signer> Shell<S, K> {
     /// metrics line to stdout.
     pub async fn handle(&self, request: Request) -> Response {
         let started = Instant::now();
-        let response = self.drive(request).await;
+        let ((response, aws_cpu), cpu) = cpu::metered(self.drive(request)).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let own_cpu_us = cpu
+            .zip(aws_cpu)
+            .map(|(all, aws)| all.saturating_sub(aws) as f64 / 1000.0);
         let now_ms = unix_ms();
         println!(
             "{}",
-            telemetry::request_log_line(&response, latency_ms, now_ms)
+            telemetry::request_log_line(&response, latency_ms, own_cpu_us, now_ms)
         );
         println!("{}", telemetry::emf_line(&response, latency_ms, now_ms));
         response
     }
 
-    async fn drive(&self, request: Request) -> Response {
-        let endpoint = match self.endpoint().await {
+    /// Drives one request to its response. Also returns the CPU time (ns) spent inside the AWS
+    /// calls, where the thread clock is available.
+    async fn drive(&self, request: Request) -> (Response, Option<u64>) {
+        let mut aws_cpu = Some(0u64);
+        let mut add = |cpu: Option<u64>| aws_cpu = aws_cpu.zip(cpu).map(|(a, b)| a + b);
+        let (endpoint, cpu) = cpu::metered(self.endpoint()).await;
+        add(cpu);
+        let endpoint = match endpoint {
             Ok(endpoint) => endpoint,
-            Err(error) => return Response::backend_failed(Backend::Signer, error),
+            Err(error) => return (Response::backend_failed(Backend::Signer, error), aws_cpu),
         };
         let mut token_id = [0u8; 16];
         if getrandom::fill(&mut token_id).is_err() {
-            return Response::backend_failed(Backend::Signer, BackendError::Unavailable);
+            let response = Response::backend_failed(Backend::Signer, BackendError::Unavailable);
+            return (response, aws_cpu);
         }
         let now = unix_ms() / 1000;
         let mut step = endpoint.handle(request, now, token_id);
         loop {
             step = match step {
-                Step::LoadClient(load) => match self.store.query(load.client_id()).await {
-                    Ok(items) => load.provide(&items),
-                    Err(error) => Step::Respond(load.fail(error)),
-                },
+                Step::LoadClient(load) => {
+                    let (items, cpu) = cpu::metered(self.store.query(load.client_id())).await;
+                    add(cpu);
+                    match items {
+                        Ok(items) => load.provide(&items),
+                        Err(error) => Step::Respond(load.fail(error)),
+                    }
+                }
                 Step::Sign(sign) => {
-                    let signed = self
+                    let call = self
                         .signer
-                        .sign(sign.key_id(), sign.algorithm(), sign.message())
-                        .await;
+                        .sign(sign.key_id(), sign.algorithm(), sign.message());
+                    let (signed, cpu) = cpu::metered(call).await;
+                    add(cpu);
                     Step::Respond(match signed {
                         Ok(signature) => sign.finish(&signature, SignatureFormat::Kms),
                         Err(error) => sign.fail(error),
                     })
                 }
-                Step::Respond(response) => return response,
+                Step::Respond(response) => return (response, aws_cpu),
             }
         }
     }

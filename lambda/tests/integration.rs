@@ -528,6 +528,10 @@ async fn logs_have_one_line_and_one_metric_per_request_and_no_secrets() {
     assert_eq!(metrics[1]["ClientAuthFailures"], 1);
     assert_eq!(metrics[0]["TokensIssued"], 1);
     assert!(requests[0]["latency_ms"].as_f64().unwrap() > 0.0);
+    // The endpoint's own CPU, outside the AWS calls: measured, and well under the latency.
+    let cpu_us = requests[0]["cpu_us"].as_f64().unwrap();
+    assert!(cpu_us > 0.0, "{}", requests[0]);
+    assert!(cpu_us / 1000.0 < requests[0]["latency_ms"].as_f64().unwrap());
 }
 
 #[tokio::test]

@@ -391,7 +391,7 @@ impl Exchange {
     pub fn log_lines(&self, latency_ms: f64, timestamp_ms: f64) -> Vec<String> {
         match &self.response {
             Some(r) => vec![
-                telemetry::request_log_line(r, latency_ms, timestamp_ms as u64),
+                telemetry::request_log_line(r, latency_ms, None, timestamp_ms as u64),
                 telemetry::emf_line(r, latency_ms, timestamp_ms as u64),
             ],
             None => Vec::new(),
