@@ -115,10 +115,12 @@ wasm-tools:
 
 # The core as WebAssembly: for Node.js (the Lambda handler, which only issues tokens: no
 # verifier) and for the browser page (which also verifies them).
+# Size first for the .wasm: undo the release profile's speed setting for core.
+WASM_CARGO_FLAGS := --config 'profile.release.package.token-core.opt-level="z"'
 wasm: wasm-tools
 	rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-	cd wasm && wasm-pack --quiet build --release --target nodejs --out-dir node/pkg --no-pack -- --no-default-features
-	cd wasm && wasm-pack --quiet build --release --target web --out-dir www/pkg --no-pack
+	cd wasm && wasm-pack --quiet build --release --target nodejs --out-dir node/pkg --no-pack -- $(WASM_CARGO_FLAGS) --no-default-features
+	cd wasm && wasm-pack --quiet build --release --target web --out-dir www/pkg --no-pack -- $(WASM_CARGO_FLAGS)
 
 node-deps: wasm/node/node_modules/.package-lock.json
 wasm/node/node_modules/.package-lock.json: wasm/node/package-lock.json

@@ -1,9 +1,6 @@
-//! The CPU time a future costs, read from the clock of the thread that polls it. Each poll is
-//! timed on its own thread, so the figure stays right when a multi-threaded runtime moves the
-//! task between threads.
-
-use std::future::Future;
-use std::pin::pin;
+//! The CPU time of the synchronous stretches of a request, read from the clock of the thread
+//! running them. A request's task may move between threads at each `.await`, so the meter is
+//! paused before every await and resumed after it: each stretch starts and ends on one thread.
 
 use nix::time::{clock_gettime, ClockId};
 
@@ -13,37 +10,63 @@ pub fn thread_cpu_ns() -> Option<u64> {
     Some(now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64)
 }
 
-/// Runs `future` and returns its output with the CPU time spent polling it, in nanoseconds.
-pub async fn metered<F: Future>(future: F) -> (F::Output, Option<u64>) {
-    let mut future = pin!(future);
-    let mut spent = Some(0u64);
-    let output = std::future::poll_fn(|cx| {
-        let before = thread_cpu_ns();
-        let poll = future.as_mut().poll(cx);
-        spent = spent
-            .zip(before)
-            .zip(thread_cpu_ns())
-            .map(|((sum, before), after)| sum + after.saturating_sub(before));
-        poll
-    })
-    .await;
-    (output, spent)
+/// Sums the thread CPU time between each `resume` and the following `pause`.
+#[derive(Debug, Default)]
+pub struct Meter {
+    running_since: Option<u64>,
+    total_ns: u64,
+    unavailable: bool,
+}
+
+impl Meter {
+    /// A meter that is running.
+    pub fn started() -> Meter {
+        let mut meter = Meter::default();
+        meter.resume();
+        meter
+    }
+
+    pub fn resume(&mut self) {
+        self.running_since = thread_cpu_ns();
+        self.unavailable |= self.running_since.is_none();
+    }
+
+    pub fn pause(&mut self) {
+        if let (Some(since), Some(now)) = (self.running_since.take(), thread_cpu_ns()) {
+            self.total_ns += now.saturating_sub(since);
+        }
+    }
+
+    /// The CPU time counted so far, in microseconds.
+    pub fn total_us(&self) -> Option<f64> {
+        (!self.unavailable).then(|| self.total_ns as f64 / 1000.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn counts_work_and_not_waiting() {
-        let (_, idle) = metered(tokio::time::sleep(std::time::Duration::from_millis(50))).await;
-        let (sum, busy) = metered(async {
-            (0..20_000_000u64).fold(0u64, |a, b| std::hint::black_box(a.wrapping_add(b)))
-        })
-        .await;
-        assert!(sum > 0);
-        let (idle, busy) = (idle.unwrap(), busy.unwrap());
-        assert!(idle < 5_000_000, "sleeping 50 ms cost {idle} ns of CPU");
-        assert!(busy > 1_000_000, "a busy loop cost only {busy} ns");
+    fn busy() -> u64 {
+        (0..20_000_000u64).fold(0, |a, b| std::hint::black_box(a.wrapping_add(b)))
+    }
+
+    #[test]
+    fn counts_only_while_running() {
+        let mut meter = Meter::started();
+        meter.pause();
+        assert!(busy() > 0); // not counted
+        let idle = meter.total_us().unwrap();
+        meter.resume();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        meter.pause();
+        let slept = meter.total_us().unwrap() - idle;
+        meter.resume();
+        assert!(busy() > 0);
+        meter.pause();
+        let worked = meter.total_us().unwrap() - idle - slept;
+        assert!(idle < 1_000.0, "a paused meter counted {idle} us");
+        assert!(slept < 5_000.0, "sleeping 50 ms counted {slept} us of CPU");
+        assert!(worked > 1_000.0, "a busy loop counted only {worked} us");
     }
 }

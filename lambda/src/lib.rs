@@ -108,11 +108,8 @@ impl<S: ClientStore, K: Signer> Shell<S, K> {
     /// metrics line to stdout.
     pub async fn handle(&self, request: Request) -> Response {
         let started = Instant::now();
-        let ((response, aws_cpu), cpu) = cpu::metered(self.drive(request)).await;
+        let (response, own_cpu_us) = self.drive(request).await;
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let own_cpu_us = cpu
-            .zip(aws_cpu)
-            .map(|(all, aws)| all.saturating_sub(aws) as f64 / 1000.0);
         let now_ms = unix_ms();
         println!(
             "{}",
@@ -122,29 +119,27 @@ impl<S: ClientStore, K: Signer> Shell<S, K> {
         response
     }
 
-    /// Drives one request to its response. Also returns the CPU time (ns) spent inside the AWS
-    /// calls, where the thread clock is available.
-    async fn drive(&self, request: Request) -> (Response, Option<u64>) {
-        let mut aws_cpu = Some(0u64);
-        let mut add = |cpu: Option<u64>| aws_cpu = aws_cpu.zip(cpu).map(|(a, b)| a + b);
-        let (endpoint, cpu) = cpu::metered(self.endpoint()).await;
-        add(cpu);
-        let endpoint = match endpoint {
+    /// Drives one request to its response. Also returns the CPU time (µs) the request cost
+    /// outside its AWS calls, where the thread clock is available.
+    async fn drive(&self, request: Request) -> (Response, Option<f64>) {
+        let endpoint = match self.endpoint().await {
             Ok(endpoint) => endpoint,
-            Err(error) => return (Response::backend_failed(Backend::Signer, error), aws_cpu),
+            Err(error) => return (Response::backend_failed(Backend::Signer, error), None),
         };
+        let mut own = cpu::Meter::started();
         let mut token_id = [0u8; 16];
         if getrandom::fill(&mut token_id).is_err() {
             let response = Response::backend_failed(Backend::Signer, BackendError::Unavailable);
-            return (response, aws_cpu);
+            return (response, None);
         }
         let now = unix_ms() / 1000;
         let mut step = endpoint.handle(request, now, token_id);
         loop {
             step = match step {
                 Step::LoadClient(load) => {
-                    let (items, cpu) = cpu::metered(self.store.query(load.client_id())).await;
-                    add(cpu);
+                    own.pause();
+                    let items = self.store.query(load.client_id()).await;
+                    own.resume();
                     match items {
                         Ok(items) => load.provide(&items),
                         Err(error) => Step::Respond(load.fail(error)),
@@ -154,14 +149,18 @@ impl<S: ClientStore, K: Signer> Shell<S, K> {
                     let call = self
                         .signer
                         .sign(sign.key_id(), sign.algorithm(), sign.message());
-                    let (signed, cpu) = cpu::metered(call).await;
-                    add(cpu);
+                    own.pause();
+                    let signed = call.await;
+                    own.resume();
                     Step::Respond(match signed {
                         Ok(signature) => sign.finish(&signature, SignatureFormat::Kms),
                         Err(error) => sign.fail(error),
                     })
                 }
-                Step::Respond(response) => return (response, aws_cpu),
+                Step::Respond(response) => {
+                    own.pause();
+                    return (response, own.total_us());
+                }
             }
         }
     }
