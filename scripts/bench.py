@@ -97,7 +97,7 @@ def core_benches():
         subprocess.run(["cargo", "bench", "-q", "-p", "token-core", "--bench", "issue", "--", "--noplot"],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         for name in CRITERION:
-            est = json.loads((ROOT / "target/criterion" / name / "new/estimates.json").read_text())
+            est = json.loads((ROOT / "target/criterion" / name.replace("/", "_") / "new/estimates.json").read_text())
             results[name].append(est["median"]["point_estimate"])
     return results
 
