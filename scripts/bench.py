@@ -465,7 +465,8 @@ def main():
 
     log("starting the local stack (make up) with the release bootstrap")
     make("down")
-    make("up", env={"BOOTSTRAP": str(BOOTSTRAP), "MOTO_ENABLE_RECORDING": "1", **SERVER_ENV})
+    make("up", env={"BOOTSTRAP": str(BOOTSTRAP), "MOTO_ENABLE_RECORDING": "1",
+                    "MOTO_RECORDER_FILEPATH": str(ROOT / ".run/moto-recording"), **SERVER_ENV})
     try:
         pid = int((ROOT / ".run/bootstrap.pid").read_text())
         oha(200, 8)  # warm: key loaded, connections open
