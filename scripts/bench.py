@@ -208,8 +208,8 @@ def node_command(n):
 
 
 def issue_node(n):
-    # One warm-up token (GetPublicKey) happens before recording in a real process; here one
-    # process issues n + 1 tokens and the key load is reported separately.
+    # A fresh process issues n tokens, so its one GetPublicKey is recorded too; the report
+    # counts it apart from the per-token calls.
     subprocess.run(node_command(n), check=True, env=node_env(), cwd=ROOT / "build/node",
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -308,7 +308,6 @@ def verdict(ok):
 
 
 def report(m, crit, load, pid_rss, calls_native, calls_node, seq, native, node, sz, fuzz, c):
-    us = lambda ns: ns / 1000
     issue_med = statistics.median(crit["issue/plain-secret"]) / 1000
     errors = sum(r["errors"] for r in load)
     cpu_med = statistics.median(r["cpu_us_per_token"] for r in load)

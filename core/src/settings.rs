@@ -24,6 +24,11 @@ pub struct Settings {
     pub sdk_timeout: Duration,
     /// `TOKEN_SDK_CONNECT_TIMEOUT_MS`: the TCP/TLS connect timeout. Default 1000 ms.
     pub connect_timeout: Duration,
+    /// `TOKEN_TLS_ROOTS`: `amazon` (default) trusts only Amazon Trust Services' roots for AWS
+    /// calls, `system` the operating system's store. Native shell only.
+    pub system_tls_roots: bool,
+    /// `TOKEN_WORKER_THREADS`: the native shell's runtime threads. Default 1.
+    pub worker_threads: usize,
     /// The core configuration: `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `TOKEN_TTL`, `TOKEN_MAX_TTL`,
     /// `TOKEN_SCOPES_SUPPORTED` (space-separated).
     pub core: Config,
@@ -72,6 +77,24 @@ impl Settings {
         core.scopes_supported = get("TOKEN_SCOPES_SUPPORTED")
             .map(|s| s.split_whitespace().map(String::from).collect())
             .unwrap_or_default();
+        let system_tls_roots = match get("TOKEN_TLS_ROOTS").as_deref().map(str::trim) {
+            None | Some("amazon") => false,
+            Some("system") => true,
+            Some(other) => {
+                return Err(SettingsError(format!(
+                    "TOKEN_TLS_ROOTS must be amazon or system, got {other:?}"
+                )))
+            }
+        };
+        let worker_threads = match number("TOKEN_WORKER_THREADS", 1)? {
+            0 => {
+                return Err(SettingsError(
+                    "TOKEN_WORKER_THREADS must be at least 1".into(),
+                ))
+            }
+            n => usize::try_from(n)
+                .map_err(|_| SettingsError("TOKEN_WORKER_THREADS is too large".into()))?,
+        };
         let rsa_alg = match get("TOKEN_RSA_ALG") {
             None => Alg::RS256,
             Some(name) => Alg::from_name(name.trim()).ok_or_else(|| {
@@ -94,6 +117,8 @@ impl Settings {
             bind,
             sdk_timeout: Duration::from_millis(number("TOKEN_SDK_TIMEOUT_MS", 3000)?),
             connect_timeout: Duration::from_millis(number("TOKEN_SDK_CONNECT_TIMEOUT_MS", 1000)?),
+            system_tls_roots,
+            worker_threads,
             core,
         })
     }
@@ -107,5 +132,45 @@ impl Settings {
         let bind = get("TOKEN_BIND").filter(|b| !b.trim().is_empty());
         let local_issuer = format!("http://{}", bind.as_deref().unwrap_or("127.0.0.1:9000"));
         Settings::from_lookup(get, (!in_lambda).then_some(local_issuer.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(
+            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            Some("http://127.0.0.1:9000"),
+        )
+    }
+
+    #[test]
+    fn native_shell_settings_default_and_parse() {
+        let defaults = settings(&[]).unwrap();
+        assert!(!defaults.system_tls_roots);
+        assert_eq!(defaults.worker_threads, 1);
+        let set =
+            settings(&[("TOKEN_TLS_ROOTS", "system"), ("TOKEN_WORKER_THREADS", "4")]).unwrap();
+        assert!(set.system_tls_roots);
+        assert_eq!(set.worker_threads, 4);
+        assert!(
+            !settings(&[("TOKEN_TLS_ROOTS", "amazon")])
+                .unwrap()
+                .system_tls_roots
+        );
+        for bad in [
+            ("TOKEN_TLS_ROOTS", "all"),
+            ("TOKEN_WORKER_THREADS", "0"),
+            ("TOKEN_WORKER_THREADS", "two"),
+        ] {
+            let error = settings(&[bad]).unwrap_err().to_string();
+            assert!(error.contains(bad.0), "{error}");
+        }
     }
 }

@@ -77,11 +77,10 @@ fn audience_in<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 pub(crate) fn signing_input(encoded_header: &str, claims: &AccessTokenClaims) -> String {
     let mut json = Vec::with_capacity(512);
     serde_json::to_writer(&mut json, claims).expect("claims serialize to JSON");
-    let claims = json;
-    let mut input = String::with_capacity(encoded_header.len() + 1 + claims.len() * 4 / 3 + 4);
+    let mut input = String::with_capacity(encoded_header.len() + 1 + json.len() * 4 / 3 + 4);
     input.push_str(encoded_header);
     input.push('.');
-    B64URL.encode_string(claims, &mut input);
+    B64URL.encode_string(json, &mut input);
     input
 }
 

@@ -30,47 +30,23 @@ pub fn sdk_loader(settings: &Settings) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
         .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .http_client(https_client(TlsRoots::from_env()))
-}
-
-/// Which certificate authorities the AWS calls trust.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsRoots {
-    /// Only Amazon Trust Services, which issues the certificate of every AWS endpoint the
-    /// function calls. Narrower than the system store, and ~6 ms less start-up: parsing the
-    /// system's ~150 roots was a third of a cold start here.
-    Amazon,
-    /// The system's certificate store (`TOKEN_TLS_ROOTS=system`), e.g. for an emulator served
-    /// over HTTPS with a local certificate authority.
-    System,
-}
-
-impl TlsRoots {
-    /// `TOKEN_TLS_ROOTS`: `amazon` (default) or `system`.
-    pub fn from_env() -> TlsRoots {
-        match std::env::var("TOKEN_TLS_ROOTS").as_deref().map(str::trim) {
-            Ok("system") => TlsRoots::System,
-            Ok("amazon") | Ok("") | Err(_) => TlsRoots::Amazon,
-            Ok(other) => {
-                tracing::warn!(
-                    value = other,
-                    "TOKEN_TLS_ROOTS is amazon or system; using amazon"
-                );
-                TlsRoots::Amazon
-            }
-        }
-    }
+        .http_client(https_client(settings.system_tls_roots))
 }
 
 /// The PEM certificates of Amazon Trust Services' roots.
 pub const AMAZON_TRUST_SERVICES_PEM: &str = include_str!("amazon-trust-services.pem");
 
-/// The SDK's HTTPS client (rustls with aws-lc, as the SDK's default) trusting `roots`.
-pub fn https_client(roots: TlsRoots) -> aws_sdk_kms::config::SharedHttpClient {
+/// The SDK's HTTPS client (rustls with aws-lc, as the SDK's default). It trusts only Amazon
+/// Trust Services, which issues the certificate of every AWS endpoint the function calls:
+/// narrower than the system store, and ~6 ms less start-up (parsing the system's ~150 roots was
+/// a third of a cold start here). `system_roots` (`TOKEN_TLS_ROOTS=system`) trusts the system
+/// store instead, e.g. for an emulator served over HTTPS with a local certificate authority.
+pub fn https_client(system_roots: bool) -> aws_sdk_kms::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    let trust = match roots {
-        TlsRoots::Amazon => TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_PEM),
-        TlsRoots::System => TrustStore::default(),
+    let trust = if system_roots {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_PEM)
     };
     let context = TlsContext::builder()
         .with_trust_store(trust)

@@ -9,36 +9,28 @@ use token_lambda::{local, Settings, Shell};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// One thread does all the work by default: Lambda hands a process one request at a time, and
-/// the local server spends its time waiting on AWS, so a second thread only adds wakeups
-/// between threads. Measured on the local server under load (2 CPUs, 2,000 tokens at
-/// concurrency 64): one thread issued 184 tokens/s at 910 µs of process CPU per token, two
-/// threads 168 tokens/s at 1,195 µs. `TOKEN_WORKER_THREADS` asks for more.
+/// One thread does all the work by default (`TOKEN_WORKER_THREADS` asks for more): Lambda hands
+/// a process one request at a time, and the local server spends its time waiting on AWS, so a
+/// second thread only adds wakeups between threads. Measured on the local server under load
+/// (2 CPUs, 2,000 tokens at concurrency 64): one thread issued 184 tokens/s at 910 µs of
+/// process CPU per token, two threads 168 tokens/s at 1,195 µs.
 fn main() -> Result<(), Error> {
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    let threads = match std::env::var("TOKEN_WORKER_THREADS") {
-        Ok(n) => n
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or("TOKEN_WORKER_THREADS must be a positive whole number")?,
-        Err(_) => 1,
-    };
-    let runtime = if threads == 1 {
+    let settings = Settings::for_runtime(|name| std::env::var(name).ok(), in_lambda)?;
+    let runtime = if settings.worker_threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
     } else {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
+            .worker_threads(settings.worker_threads)
             .enable_all()
             .build()?
     };
-    runtime.block_on(run(in_lambda))
+    runtime.block_on(run(settings, in_lambda))
 }
 
-async fn run(in_lambda: bool) -> Result<(), Error> {
+async fn run(settings: Settings, in_lambda: bool) -> Result<(), Error> {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -51,7 +43,6 @@ async fn run(in_lambda: bool) -> Result<(), Error> {
         )
         .init();
 
-    let settings = Settings::for_runtime(|name| std::env::var(name).ok(), in_lambda)?;
     let aws = sdk_config(&settings).await;
     let shell = Arc::new(Shell::new(
         DynamoStore::new(&aws, &settings.table),
